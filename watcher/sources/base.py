@@ -37,6 +37,10 @@ class Source(ABC):
     default_min_records: ClassVar[int] = 1
     default_companions: ClassVar[tuple[str, ...]] = ()
     default_interval: ClassVar[float] = 3600.0
+    # Sources whose real payload is HTML say so; for the others an HTML page is an error page.
+    accepts_html: ClassVar[bool] = False
+    # Where a person reads the list (used as the change link when a record has none).
+    public_url: ClassVar[str | None] = None
     # Source-specific config keys ([sources.NAME] key = value) and their TOML types.
     option_keys: ClassVar[Mapping[str, type]] = {}
 

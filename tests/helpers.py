@@ -1,0 +1,25 @@
+"""Helpers shared by integration tests: a Runtime on a given database with given config."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from watcher.config import settings_from_dict
+from watcher.pipeline import Runtime
+from watcher.store import alerting
+from watcher.store.engine import make_engine, session_factory, transaction
+
+
+def make_runtime(db_url: str, config: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Runtime:
+    data = {"database": {"url": db_url}, **(config or {})}
+    settings = settings_from_dict(data, env or {})
+    rt = Runtime(settings, session_factory(make_engine(db_url)))
+    with transaction(rt.sessions) as session:
+        alerting.sync_watchlist(session, settings)
+        alerting.sync_subscribers(session, settings)
+    return rt
+
+
+def at(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(tzinfo=UTC)

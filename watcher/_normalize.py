@@ -1,0 +1,315 @@
+"""Name normalization shared by the matcher and the topic rules.
+
+One pipeline turns any name into comparable ASCII tokens:
+NFKC -> traditional to simplified Han (zhconv) -> Han legal forms stripped (fingerprints' own
+type table) -> each Han run to pinyin, syllables joined into one word (pypinyin) -> other scripts
+transliterated (normality/ICU) -> casefold -> punctuation to spaces -> Latin legal forms removed
+(`fingerprints.remove_types`) -> tokens.
+
+A Han run becomes one word because Chinese writes no spaces and dictionary segmentation splits
+place names wrongly (和田 -> 和 / 田地); the space-free `compact` form then compares a run with
+any spelling of the same syllables ("Xinjiang", "Xin Jiang").
+Tokens are only ever compared whole, so "Xinrong" or "Xinhua" never contain "Xinjiang".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import fingerprints
+import icu  # type: ignore[import-untyped]  # pyicu: required by normality
+import zhconv
+from fingerprints.types.data import TYPES
+from normality import ascii_text
+from pypinyin import lazy_pinyin
+from rapidfuzz import fuzz
+
+_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+HAN_RUN = re.compile(f"[{_HAN}]+")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+# Not legal forms, so fingerprints keeps them; they name a corporate family, not a party.
+# (集团 is the Han "group"; fingerprints has no Han entry for it.)
+_NOISE_WORDS = frozenset({"group", "holding", "holdings", "the"})
+_HAN_NOISE = ("集团",)
+
+
+@dataclass(frozen=True)
+class NormName:
+    """A name in every form the matcher compares."""
+
+    raw: str
+    folded: str  # NFKC + casefold + collapsed whitespace: the "exact" form
+    tokens: tuple[str, ...]
+    key: str  # tokens in their order
+    sorted_key: str  # tokens sorted: word order does not matter
+    compact: str  # tokens joined without spaces: spacing/segmentation does not matter
+
+
+def has_han(text: str) -> bool:
+    return HAN_RUN.search(text) is not None
+
+
+def to_simplified(text: str) -> str:
+    """NFKC, then traditional Han to simplified so 商湯 and 商汤 compare equal."""
+    text = unicodedata.normalize("NFKC", text)
+    return zhconv.convert(text, "zh-hans") if has_han(text) else text
+
+
+@lru_cache(maxsize=1)
+def _han_legal_forms() -> tuple[str, ...]:
+    """Han legal forms (有限公司, 股份有限公司 ...) from fingerprints' type table, longest first."""
+    forms: set[str] = set(_HAN_NOISE)
+    for company_type in TYPES["types"]:
+        for form in company_type["forms"]:
+            if HAN_RUN.fullmatch(form):
+                forms.add(zhconv.convert(form, "zh-hans"))
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def _strip_han_suffix(run: str) -> str:
+    """Drop trailing legal forms from one Han run (they are glued on, no word boundary)."""
+    changed = True
+    while changed:
+        changed = False
+        for form in _han_legal_forms():
+            if run.endswith(form) and len(run) > len(form):
+                run, changed = run[: -len(form)], True
+                break
+    return run
+
+
+def _han_to_pinyin(text: str) -> str:
+    def word(match: re.Match[str]) -> str:
+        return " " + "".join(lazy_pinyin(_strip_han_suffix(match.group(0)))) + " "
+
+    return HAN_RUN.sub(word, text)
+
+
+def ascii_words(text: str) -> str:
+    """Any script to lower-case ASCII words separated by single spaces (no legal-form removal)."""
+    text = _han_to_pinyin(to_simplified(text))
+    text = text.replace("'", "").replace("\u2019", "")  # People's -> peoples
+    text = ascii_text(text) or ""
+    return _NON_WORD.sub(" ", text.casefold()).strip()
+
+
+@lru_cache(maxsize=65536)
+def normalize(text: str) -> NormName:
+    """Normalize one name; cached because the same names recur across snapshots."""
+    folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    words = ascii_words(text)
+    removed = fingerprints.remove_types(words) if words else ""
+    tokens = tuple(t for t in _NON_WORD.split(removed or "") if t and t not in _NOISE_WORDS)
+    if not tokens:  # a name that is only a legal form ("Limited") keeps its words
+        tokens = tuple(t for t in words.split() if t)
+    return NormName(
+        raw=text,
+        folded=folded,
+        tokens=tokens,
+        key=" ".join(tokens),
+        sorted_key=" ".join(sorted(tokens)),
+        compact="".join(tokens),
+    )
+
+
+def text_tokens(text: str) -> tuple[str, ...]:
+    """Tokens of free text (news, addresses): same transliteration, legal forms kept."""
+    return tuple(ascii_words(text).split())
+
+
+def find_sequence(haystack: tuple[str, ...], needle: tuple[str, ...]) -> int:
+    """Index of `needle` as a run of whole tokens in `haystack`, or -1."""
+    n = len(needle)
+    if n == 0:
+        return -1
+    first = needle[0]
+    for i, token in enumerate(haystack):
+        if token == first and haystack[i : i + n] == needle:
+            return i
+    return -1
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    """English country names (ICU's table) -> ISO code, plus the forms the lists use."""
+    english = icu.Locale("en")
+    names: dict[str, str] = {}
+    for code in icu.Locale.getISOCountries():
+        display = icu.Locale("", code).getDisplayCountry(english)
+        names[ascii_words(display)] = code
+    names.update(
+        {
+            "hong kong": "HK",
+            "hong kong sar": "HK",
+            "macau": "MO",
+            "macao": "MO",
+            "korea north": "KP",
+            "korea south": "KR",
+            "burma": "MM",
+            "russia": "RU",
+            "iran": "IR",
+            "syria": "SY",
+            "usa": "US",
+            "united states of america": "US",
+        }
+    )
+    return names
+
+
+@lru_cache(maxsize=4096)
+def country_code(country: str | None) -> str | None:
+    """ISO 3166 alpha-2 code of a country as lists spell it ("China", "CN", "Hong Kong SAR")."""
+    if not country:
+        return None
+    stripped = country.strip()
+    if len(stripped) == 2 and stripped.isalpha():
+        return stripped.upper()
+    return _country_names().get(ascii_words(stripped))
+
+
+# --- the watch-name index ------------------------------------------------------------------
+
+NameMethod = Literal["exact", "normalized", "fuzzy"]
+_COUNTERPART = 80.0  # a required watch token needs a listed token at least this similar
+
+
+@dataclass(frozen=True)
+class WatchName:
+    """One name or alias of watch entity number `entity`."""
+
+    entity: int
+    raw: str
+    norm: NormName
+    is_alias: bool
+
+
+@dataclass(frozen=True)
+class NameHit:
+    watch: WatchName
+    score: float
+    method: NameMethod
+
+
+def _block_keys(norm: NormName) -> set[str]:
+    """Blocking keys: whole tokens, 4-letter prefixes (spelling variants), compact prefix."""
+    keys = {"c:" + norm.compact[:6]} if norm.compact else set()
+    for token in norm.tokens:
+        keys.add("t:" + token)
+        if len(token) >= 4:
+            keys.add("p:" + token[:4])
+    return keys
+
+
+@dataclass(frozen=True)
+class NameIndex:
+    """Every watch name in every form, indexed once for fast look-up."""
+
+    names: tuple[WatchName, ...]
+    exact: Mapping[str, tuple[int, ...]]
+    normalized: Mapping[str, tuple[int, ...]]
+    blocks: Mapping[str, tuple[int, ...]]
+    block_cap: int
+    entity_df: Mapping[str, int]
+    mention_first: Mapping[str, tuple[int, ...]]
+    mention_han: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def build(cls, names: Sequence[WatchName]) -> NameIndex:
+        exact: dict[str, list[int]] = defaultdict(list)
+        normalized: dict[str, list[int]] = defaultdict(list)
+        blocks: dict[str, list[int]] = defaultdict(list)
+        entity_tokens: dict[str, set[int]] = defaultdict(set)
+        mention_first: dict[str, list[int]] = defaultdict(list)
+        mention_han: list[tuple[str, int]] = []
+        for i, wn in enumerate(names):
+            exact[wn.norm.folded].append(i)
+            for form in {wn.norm.sorted_key, wn.norm.compact}:
+                normalized[form].append(i)
+            for key in _block_keys(wn.norm):
+                blocks[key].append(i)
+            for token in wn.norm.tokens:
+                entity_tokens[token].add(wn.entity)
+            if has_han(wn.raw):
+                mention_han.append((to_simplified(wn.raw), i))
+            elif wn.norm.tokens:
+                mention_first[wn.norm.tokens[0]].append(i)
+        return cls(
+            names=tuple(names),
+            exact=_freeze(exact),
+            normalized=_freeze(normalized),
+            blocks=_freeze(blocks),
+            block_cap=max(64, len(names) // 50),
+            entity_df={t: len(e) for t, e in entity_tokens.items()},
+            mention_first=_freeze(mention_first),
+            mention_han=tuple(mention_han),
+        )
+
+    def candidates(self, norm: NormName) -> set[int]:
+        """Watch names sharing a selective blocking key; keys that hit too many are skipped."""
+        found: set[int] = set()
+        for key in _block_keys(norm):
+            posting = self.blocks.get(key, ())
+            if len(posting) <= self.block_cap:
+                found.update(posting)
+        return found
+
+    def mentions(self, tokens: tuple[str, ...], han: str) -> list[WatchName]:
+        """Watch names found in a text as runs of whole tokens (or Han substrings)."""
+        hits: dict[int, WatchName] = {}
+        for i, token in enumerate(tokens):
+            for n in self.mention_first.get(token, ()):
+                wn = self.names[n]
+                if tokens[i : i + len(wn.norm.tokens)] == wn.norm.tokens:
+                    hits.setdefault(wn.entity, wn)
+        if han:
+            for alias, n in self.mention_han:
+                if alias in han:
+                    hits.setdefault(self.names[n].entity, self.names[n])
+        return list(hits.values())
+
+
+def _freeze(d: Mapping[str, list[int]]) -> dict[str, tuple[int, ...]]:
+    return {k: tuple(v) for k, v in d.items()}
+
+
+def score_names(index: NameIndex, listed: NormName, cutoff: float) -> list[NameHit]:
+    """Watch names equal or similar to one listed name, best first (one per watch name)."""
+    if not listed.tokens:
+        return []
+    hits: dict[int, NameHit] = {}
+    for i in index.exact.get(listed.folded, ()):
+        hits[i] = NameHit(index.names[i], 100.0, "exact")
+    for form in (listed.sorted_key, listed.compact):
+        for i in index.normalized.get(form, ()):
+            hits.setdefault(i, NameHit(index.names[i], 100.0, "normalized"))
+    for i in index.candidates(listed) - hits.keys():
+        wn = index.names[i]
+        score = max(
+            fuzz.token_sort_ratio(listed.key, wn.norm.key, score_cutoff=cutoff),
+            fuzz.ratio(listed.compact, wn.norm.compact, score_cutoff=cutoff),
+        )
+        if score >= cutoff and _required_tokens_present(index, wn.norm, listed):
+            hits[i] = NameHit(wn, float(score), "fuzzy")
+    return sorted(hits.values(), key=lambda h: -h.score)
+
+
+def _required_tokens_present(index: NameIndex, watch: NormName, listed: NormName) -> bool:
+    """The watch name's rarest tokens (e.g. the place in "Kashgar ... Public Security Bureau")
+    must each have a close counterpart among the listed tokens or adjacent token pairs:
+    a fuzzy score alone lets "Lhasa Prefecture PSB" pass for "Kashgar Prefecture PSB"."""
+    dfs = {t: index.entity_df.get(t, 1) for t in watch.tokens}
+    floor = max(1, min(dfs.values()))
+    pieces = list(listed.tokens)
+    pieces += [a + b for a, b in zip(listed.tokens, listed.tokens[1:], strict=False)]
+    for token, df in dfs.items():
+        if df > floor:
+            continue
+        if not any(fuzz.ratio(token, p, score_cutoff=_COUNTERPART) for p in pieces):
+            return False
+    return True

@@ -1,0 +1,67 @@
+"""Per-source mutual exclusion, so replicas sharing a database never poll a source twice at once.
+
+PostgreSQL: a session-level advisory lock held on a dedicated connection for the whole run.
+SQLite (one host): an expiring lease row, so a crashed holder cannot block forever.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from watcher.store.tables import LockRow
+
+LEASE = timedelta(hours=1)
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for pg_advisory_lock."""
+    return int.from_bytes(hashlib.sha256(f"watcher:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def source_lock(sessions: sessionmaker[Session], name: str, holder: str, now: datetime) -> Iterator[bool]:
+    engine = sessions.kw["bind"]
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            key = lock_key(name)
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
+        return
+    got = _take_lease(sessions, f"source:{name}", holder, now)
+    try:
+        yield got
+    finally:
+        if got:
+            with sessions() as session:
+                session.execute(delete(LockRow).where(LockRow.name == f"source:{name}", LockRow.holder == holder))
+                session.commit()
+
+
+def _take_lease(sessions: sessionmaker[Session], lock: str, holder: str, now: datetime) -> bool:
+    with sessions() as session:
+        row = session.scalars(select(LockRow).where(LockRow.name == lock)).first()
+        if row is not None and row.expires_at > now and row.holder != holder:
+            return False
+        if row is not None:
+            session.delete(row)
+            session.flush()
+        session.add(LockRow(name=lock, holder=holder, expires_at=now + LEASE))
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            return False
+    return True

@@ -1,0 +1,214 @@
+"""Read-only listings behind the CLI and the HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from watcher.models import Entry
+from watcher.store.records import ChangeInfo, EntryRecord, MatchInfo
+from watcher.store.tables import ChangeRow, EntryVersionRow, MatchRow, SnapshotRow
+
+_From = aliased(SnapshotRow)
+_To = aliased(SnapshotRow)
+
+
+def _like(term: str) -> str:
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_changes(
+    session: Session,
+    *,
+    source: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    entity: str | None = None,
+    kind: str | None = None,
+    list_code: str | None = None,
+    limit: int | None = 1000,
+    after_id: int | None = None,
+) -> list[ChangeInfo]:
+    """Changes newest first; dates filter on the date the change took effect."""
+    q = select(ChangeRow, EntryVersionRow.data).join(
+        EntryVersionRow,
+        EntryVersionRow.id == func.coalesce(ChangeRow.after_version_id, ChangeRow.before_version_id),
+    )
+    if source:
+        q = q.where(ChangeRow.source == source)
+    if since:
+        q = q.where(ChangeRow.effective_at >= since)
+    if until:
+        q = q.where(ChangeRow.effective_at < until)
+    if kind:
+        q = q.where(ChangeRow.kind == kind)
+    if list_code:
+        q = q.where(ChangeRow.list_code == list_code)
+    if after_id:
+        q = q.where(ChangeRow.id > after_id)
+    if entity:
+        pattern = _like(entity)
+        watched = select(MatchRow.change_id).where(func.lower(MatchRow.watch).like(pattern, escape="\\"))
+        q = q.where(
+            or_(
+                func.lower(ChangeRow.name).like(pattern, escape="\\"),
+                func.lower(cast(EntryVersionRow.data, String)).like(pattern, escape="\\"),
+                ChangeRow.id.in_(watched),
+            )
+        )
+    q = q.order_by(ChangeRow.effective_at.desc(), ChangeRow.id.desc())
+    if limit:
+        q = q.limit(limit)
+    rows = session.execute(q).all()
+    matches = _matches_for(session, [r[0].id for r in rows])
+    return [_change_info(row, data, matches.get(row.id, ())) for row, data in rows]
+
+
+def _matches_for(session: Session, change_ids: Sequence[int]) -> dict[int, tuple[MatchInfo, ...]]:
+    out: dict[int, list[MatchInfo]] = {}
+    for start in range(0, len(change_ids), 500):
+        chunk = change_ids[start : start + 500]
+        for m in session.scalars(select(MatchRow).where(MatchRow.change_id.in_(chunk)).order_by(MatchRow.score.desc())):
+            out.setdefault(m.change_id, []).append(
+                MatchInfo(m.watch, m.watch_kind, m.score, m.method, m.matched_name, m.matched_text, tuple(m.tags or ()), m.reason)
+            )
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _change_info(row: ChangeRow, data: dict[str, Any], matches: Iterable[MatchInfo]) -> ChangeInfo:
+    return ChangeInfo(
+        id=row.id, source=row.source, list_code=row.list_code, kind=row.kind, key=row.key,
+        name=row.name, entry=Entry.from_dict(data), field_changes=tuple(row.field_changes or ()),
+        detected_at=row.detected_at, effective_at=row.effective_at, snapshot_id=row.snapshot_id,
+        source_url=row.source_url, matches=tuple(matches),
+    )  # fmt: skip
+
+
+def get_change(session: Session, change_id: int) -> ChangeInfo | None:
+    found = [c for c in list_changes(session, after_id=change_id - 1, limit=None) if c.id == change_id]
+    return found[0] if found else None
+
+
+def entries_as_of(
+    session: Session,
+    source: str,
+    as_of: datetime | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+) -> list[EntryRecord]:
+    """The list as it stood at `as_of` (exclusive upper bound); the current list when None."""
+    q = (
+        select(EntryVersionRow, _From.effective_at, _To.effective_at)
+        .join(_From, _From.id == EntryVersionRow.valid_from_snapshot)
+        .outerjoin(_To, _To.id == EntryVersionRow.valid_to_snapshot)
+        .where(EntryVersionRow.source == source)
+    )
+    if as_of is None:
+        q = q.where(EntryVersionRow.valid_to_snapshot.is_(None))
+    else:
+        q = q.where(_From.effective_at < as_of, or_(_To.id.is_(None), _To.effective_at >= as_of))
+    if search:
+        pattern = _like(search)
+        q = q.where(
+            or_(
+                func.lower(EntryVersionRow.name).like(pattern, escape="\\"),
+                func.lower(cast(EntryVersionRow.data, String)).like(pattern, escape="\\"),
+            )
+        )
+    q = q.order_by(EntryVersionRow.list_code, EntryVersionRow.name, EntryVersionRow.key)
+    if limit:
+        q = q.limit(limit)
+    return [
+        EntryRecord(Entry.from_dict(row.data), row.id, valid_from, valid_to)
+        for row, valid_from, valid_to in session.execute(q)
+    ]
+
+
+def history(session: Session, name: str, limit: int = 500) -> list[dict[str, Any]]:
+    """Every version of every entry whose name or aliases contain `name`, across all lists."""
+    pattern = _like(name)
+    q = (
+        select(EntryVersionRow, _From.effective_at, _To.effective_at)
+        .join(_From, _From.id == EntryVersionRow.valid_from_snapshot)
+        .outerjoin(_To, _To.id == EntryVersionRow.valid_to_snapshot)
+        .where(
+            or_(
+                func.lower(EntryVersionRow.name).like(pattern, escape="\\"),
+                func.lower(cast(EntryVersionRow.data, String)).like(pattern, escape="\\"),
+            )
+        )
+        .order_by(EntryVersionRow.source, EntryVersionRow.key, _From.effective_at)
+        .limit(limit)
+    )
+    out: list[dict[str, Any]] = []
+    for row, valid_from, valid_to in session.execute(q):
+        changes = session.execute(
+            select(ChangeRow.id, ChangeRow.kind, ChangeRow.effective_at, ChangeRow.field_changes).where(
+                or_(ChangeRow.after_version_id == row.id, and_(ChangeRow.before_version_id == row.id, ChangeRow.kind == "removed"))
+            )
+        ).all()
+        out.append(
+            {
+                "source": row.source,
+                "key": row.key,
+                "list_code": row.list_code,
+                "name": row.name,
+                "aliases": row.data.get("aliases", []),
+                "programs": row.data.get("programs", []),
+                "valid_from": valid_from.isoformat(),
+                "valid_to": valid_to.isoformat() if valid_to else None,
+                "events": [
+                    {"change_id": c.id, "kind": c.kind, "at": c.effective_at.isoformat(), "field_changes": c.field_changes}
+                    for c in changes
+                ],
+            }
+        )
+    return out
+
+
+def current_all(session: Session) -> list[EntryRecord]:
+    q = (
+        select(EntryVersionRow, _From.effective_at)
+        .join(_From, _From.id == EntryVersionRow.valid_from_snapshot)
+        .where(EntryVersionRow.valid_to_snapshot.is_(None))
+    )
+    return [EntryRecord(Entry.from_dict(r.data), r.id, vf, None) for r, vf in session.execute(q)]
+
+
+def first_listed(session: Session, source: str, key: str) -> datetime | None:
+    """Since when a key has been continuously on its list (start of the current run of versions)."""
+    rows = session.execute(
+        select(_From.effective_at, _To.effective_at)
+        .select_from(EntryVersionRow)
+        .join(_From, _From.id == EntryVersionRow.valid_from_snapshot)
+        .outerjoin(_To, _To.id == EntryVersionRow.valid_to_snapshot)
+        .where(EntryVersionRow.source == source, EntryVersionRow.key == key)
+        .order_by(_From.effective_at.desc())
+    ).all()
+    since = None
+    for start, end in rows:
+        if since is not None and end is not None and end < since:
+            break
+        since = start
+    return since
+
+
+def count_changes_by_kind(session: Session) -> dict[tuple[str, str], int]:
+    rows = session.execute(select(ChangeRow.source, ChangeRow.kind, func.count()).group_by(ChangeRow.source, ChangeRow.kind))
+    return {(s, k): n for s, k, n in rows}
+
+
+def latest_change_id(session: Session) -> int:
+    return session.scalar(select(func.max(ChangeRow.id))) or 0
+
+
+def snapshots_summary(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(SnapshotRow.source, SnapshotRow.status, func.count(), func.max(SnapshotRow.effective_at)).group_by(SnapshotRow.source, SnapshotRow.status)
+    )
+    return [{"source": s, "status": st, "count": n, "latest": ts.isoformat() if ts else None} for s, st, n, ts in rows]

@@ -1,0 +1,310 @@
+"""Source state, checks, snapshots, entry versions and changes: what one pipeline run writes."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from watcher.models import Change, Entry, FetchedFile
+from watcher.store.records import CurrentVersion, SnapshotInfo, SourceState
+from watcher.store.tables import (
+    ChangeRow,
+    CheckRow,
+    EntryVersionRow,
+    SnapshotRow,
+    SourceStateRow,
+)
+
+_CHUNK = 500
+
+
+def get_state(session: Session, source: str) -> SourceState:
+    row = session.get(SourceStateRow, source)
+    if row is None:
+        return SourceState(source=source)
+    return SourceState(
+        source=source,
+        last_check_at=row.last_check_at,
+        last_success_at=row.last_success_at,
+        validators=dict(row.validators or {}),
+        consecutive_failures=row.consecutive_failures,
+        last_error=row.last_error,
+    )
+
+
+def all_states(session: Session) -> list[SourceState]:
+    rows = session.scalars(select(SourceStateRow).order_by(SourceStateRow.source))
+    return [get_state(session, r.source) for r in rows]
+
+
+def save_state(
+    session: Session,
+    source: str,
+    *,
+    checked_at: datetime,
+    success: bool,
+    error: str | None = None,
+    validators: Mapping[str, Any] | None = None,
+) -> SourceState:
+    """Record a poll's outcome; failures count up until the next success."""
+    row = session.get(SourceStateRow, source, with_for_update=False)
+    if row is None:
+        row = SourceStateRow(source=source, validators={}, consecutive_failures=0)
+        session.add(row)
+    row.last_check_at = checked_at
+    if success:
+        row.last_success_at = checked_at
+        row.consecutive_failures = 0
+        row.last_error = None
+    else:
+        row.consecutive_failures = (row.consecutive_failures or 0) + 1
+        row.last_error = error
+    if validators is not None:
+        row.validators = dict(validators)
+    session.flush()
+    return get_state(session, source)
+
+
+def record_check(
+    session: Session,
+    source: str,
+    *,
+    started_at: datetime,
+    duration_ms: int,
+    outcome: str,
+    http_status: int | None = None,
+    size: int = 0,
+    error: str | None = None,
+    snapshot_id: int | None = None,
+    changes: int = 0,
+) -> int:
+    row = CheckRow(
+        source=source,
+        started_at=started_at,
+        duration_ms=duration_ms,
+        outcome=outcome,
+        http_status=http_status,
+        bytes=size,
+        error=error,
+        snapshot_id=snapshot_id,
+        changes=changes,
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def pack_files(files: Sequence[FetchedFile]) -> bytes:
+    """All fetched files of one poll, compressed, so any snapshot can be re-parsed later."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        for i, f in enumerate(files):
+            zf.writestr(f"{i:04d}_{_safe(f.name)}", f.content)
+    return buf.getvalue()
+
+
+def unpack_files(blob: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        return {n.split("_", 1)[1]: zf.read(n) for n in sorted(zf.namelist())}
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-:" else "_" for c in name)
+
+
+def add_snapshot(
+    session: Session,
+    source: str,
+    *,
+    files: Sequence[FetchedFile],
+    sha256: str,
+    fetched_at: datetime,
+    published_at: datetime | None,
+    effective_at: datetime,
+    record_count: int,
+    status: str,
+    reason: str | None = None,
+    warnings: Iterable[str] = (),
+    origin: str = "poll",
+) -> SnapshotInfo:
+    row = SnapshotRow(
+        source=source,
+        fetched_at=fetched_at,
+        published_at=published_at,
+        effective_at=effective_at,
+        sha256=sha256,
+        raw=pack_files(files),
+        raw_size=sum(len(f.content) for f in files),
+        files=[_file_meta(f) for f in files],
+        record_count=record_count,
+        status=status,
+        reason=reason,
+        warnings=list(warnings)[:200],
+        origin=origin,
+    )
+    session.add(row)
+    session.flush()
+    return _snapshot_info(row)
+
+
+def _file_meta(f: FetchedFile) -> dict[str, Any]:
+    return {
+        "name": f.name,
+        "url": f.url,
+        "status": f.status,
+        "bytes": len(f.content),
+        "etag": f.etag,
+        "last_modified": f.last_modified,
+        "content_type": f.content_type,
+    }
+
+
+def _snapshot_info(row: SnapshotRow) -> SnapshotInfo:
+    return SnapshotInfo(
+        id=row.id,
+        source=row.source,
+        fetched_at=row.fetched_at,
+        published_at=row.published_at,
+        effective_at=row.effective_at,
+        sha256=row.sha256,
+        raw_size=row.raw_size,
+        record_count=row.record_count,
+        status=row.status,
+        reason=row.reason,
+        origin=row.origin,
+        warnings=tuple(row.warnings or ()),
+    )
+
+
+def latest_snapshot(session: Session, source: str, status: str | None = None) -> SnapshotInfo | None:
+    query = select(SnapshotRow).where(SnapshotRow.source == source)
+    if status:
+        query = query.where(SnapshotRow.status == status)
+    row = session.scalars(query.order_by(SnapshotRow.effective_at.desc(), SnapshotRow.id.desc()).limit(1)).first()
+    return _snapshot_info(row) if row else None
+
+
+def list_snapshots(session: Session, source: str | None = None, limit: int = 200) -> list[SnapshotInfo]:
+    query = select(SnapshotRow)
+    if source:
+        query = query.where(SnapshotRow.source == source)
+    rows = session.scalars(query.order_by(SnapshotRow.effective_at.desc(), SnapshotRow.id.desc()).limit(limit))
+    return [_snapshot_info(r) for r in rows]
+
+
+def snapshot_raw(session: Session, snapshot_id: int) -> dict[str, bytes]:
+    blob = session.scalar(select(SnapshotRow.raw).where(SnapshotRow.id == snapshot_id))
+    return unpack_files(blob) if blob is not None else {}
+
+
+def current_entries(session: Session, source: str) -> dict[str, CurrentVersion]:
+    """The list as it stands after the last good snapshot: open versions only."""
+    rows = session.execute(
+        select(EntryVersionRow.id, EntryVersionRow.data).where(
+            EntryVersionRow.source == source, EntryVersionRow.valid_to_snapshot.is_(None)
+        )
+    )
+    out: dict[str, CurrentVersion] = {}
+    for version_id, data in rows:
+        entry = Entry.from_dict(data)
+        out[entry.key] = CurrentVersion(version_id, entry)
+    return out
+
+
+def count_current(session: Session, source: str) -> int:
+    return session.scalar(
+        select(func.count()).where(
+            EntryVersionRow.source == source, EntryVersionRow.valid_to_snapshot.is_(None)
+        )
+    ) or 0
+
+
+def insert_versions(session: Session, snapshot_id: int, entries: Sequence[Entry]) -> list[int]:
+    """New versions in bulk (rows proportional to what changed, never a copy per snapshot)."""
+    ids: list[int] = []
+    for start in range(0, len(entries), _CHUNK):
+        chunk = entries[start : start + _CHUNK]
+        rows = [
+            {
+                "source": e.source,
+                "key": e.key,
+                "list_code": e.list_code,
+                "name": e.name,
+                "content_hash": e.content_hash(),
+                "data": e.to_dict(),
+                "valid_from_snapshot": snapshot_id,
+                "valid_to_snapshot": None,
+            }
+            for e in chunk
+        ]
+        result = session.scalars(
+            insert(EntryVersionRow).returning(EntryVersionRow.id, sort_by_parameter_order=True), rows
+        )
+        ids.extend(result.all())
+    return ids
+
+
+def close_versions(session: Session, version_ids: Sequence[int], snapshot_id: int) -> None:
+    for start in range(0, len(version_ids), _CHUNK):
+        chunk = list(version_ids[start : start + _CHUNK])
+        session.execute(
+            update(EntryVersionRow)
+            .where(EntryVersionRow.id.in_(chunk))
+            .values(valid_to_snapshot=snapshot_id)
+        )
+
+
+def apply_changes(
+    session: Session,
+    snapshot: SnapshotInfo,
+    current: Mapping[str, CurrentVersion],
+    changes: Sequence[Change],
+    *,
+    detected_at: datetime,
+    source_url: str | None,
+    record: bool = True,
+) -> list[int]:
+    """Move history forward by one snapshot; returns the ids of the change rows written.
+
+    `record=False` is the baseline (first snapshot of a source): versions are written, but
+    nothing is reported as a change, so a first import never alerts anyone.
+    """
+    to_close = [current[c.before.key].version_id for c in changes if c.before is not None and c.before.key in current]
+    new_entries = [c.after for c in changes if c.after is not None]
+    close_versions(session, to_close, snapshot.id)
+    new_ids = dict(zip((e.key for e in new_entries), insert_versions(session, snapshot.id, new_entries), strict=True))
+    if not record:
+        return []
+    rows = []
+    for c in changes:
+        entry = c.entry
+        before_id = current[c.before.key].version_id if c.before is not None and c.before.key in current else None
+        rows.append(
+            {
+                "source": snapshot.source,
+                "snapshot_id": snapshot.id,
+                "key": c.key,
+                "kind": c.kind,
+                "list_code": entry.list_code,
+                "name": entry.name,
+                "before_version_id": before_id,
+                "after_version_id": new_ids.get(c.after.key) if c.after is not None else None,
+                "field_changes": [f.to_dict() for f in c.field_changes],
+                "detected_at": detected_at,
+                "effective_at": snapshot.effective_at,
+                "source_url": str(entry.raw.get("html_url") or entry.raw.get("link") or source_url or "") or None,
+            }
+        )
+    ids: list[int] = []
+    for start in range(0, len(rows), _CHUNK):
+        result = session.scalars(
+            insert(ChangeRow).returning(ChangeRow.id, sort_by_parameter_order=True), rows[start : start + _CHUNK]
+        )
+        ids.extend(result.all())
+    return ids
