@@ -34,7 +34,9 @@ from collections.abc import Iterator  # noqa: E402
 from functools import partial  # noqa: E402
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 
-PG_URL = os.environ.get("WATCHER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_URL = os.environ.get(
+    "WATCHER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 _pg_state: dict[str, str | None] = {}
 
 
@@ -142,7 +144,9 @@ class LocalServer:
     def __init__(self) -> None:
         handler = type("H", (_Handler,), {"overrides": {}, "log": []})
         self.handler = handler
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(FIXTURES)))
+        self.httpd = ThreadingHTTPServer(
+            ("127.0.0.1", 0), partial(handler, directory=str(FIXTURES))
+        )
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -153,7 +157,9 @@ class LocalServer:
     def url(self, path: str) -> str:
         return f"{self.base}/{path.lstrip('/')}"
 
-    def serve(self, path: str, body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> str:
+    def serve(
+        self, path: str, body: bytes, status: int = 200, headers: dict[str, str] | None = None
+    ) -> str:
         self.handler.overrides["/" + path.lstrip("/")] = (status, body, headers or {})
         return self.url(path)
 

@@ -11,7 +11,9 @@ from watcher.store import alerting
 from watcher.store.engine import make_engine, session_factory, transaction
 
 
-def make_runtime(db_url: str, config: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Runtime:
+def make_runtime(
+    db_url: str, config: dict[str, Any] | None = None, env: dict[str, str] | None = None
+) -> Runtime:
     data = {"database": {"url": db_url}, **(config or {})}
     settings = settings_from_dict(data, env or {})
     rt = Runtime(settings, session_factory(make_engine(db_url)))

@@ -62,7 +62,9 @@ def test_every_country_is_a_country_row_of_the_table(
 ) -> None:
     root = etree.fromstring(rule)
     table_countries = {
-        " ".join("".join(e.itertext()).split()) for e in root.iter("ENT") if e.get("I") == "01"
+        " ".join("".join(str(t) for t in e.itertext()).split())
+        for e in root.iter("ENT")
+        if e.get("I") == "01"
     }
     assert table_countries == set(EXPECTED_COUNTRIES)
     assert all(a.country in table_countries for a in actions)
@@ -71,7 +73,9 @@ def test_every_country_is_a_country_row_of_the_table(
 def test_named_entities_by_hand(actions: list[EntityAction]) -> None:
     cpunto = _one(actions, "CANADA", "CPUNTO Inc.")
     assert cpunto.aliases == ("CPUNTO",)
-    assert cpunto.addresses == ("5929 Route Transcanadienne Ste 130 St. Laurent, Quebec H4T 1Z6 Canada",)
+    assert cpunto.addresses == (
+        "5929 Route Transcanadienne Ste 130 St. Laurent, Quebec H4T 1Z6 Canada",
+    )
     # The address sits on a continuation row of its own.
     network = _one(actions, "CANADA", "Electronic Network Inc.")
     assert len(network.aliases) == 6
@@ -89,7 +93,9 @@ def test_named_entities_by_hand(actions: list[EntityAction]) -> None:
     assert len(yunze.addresses) == 3
     spacety = _one(actions, "LUXEMBOURG", "Spacety Co., Ltd.")
     assert "Spacety Luxembourg S.A." in spacety.aliases
-    assert spacety.addresses == ("9, Avenue des Hauts-Fourneaux, L-4362 Esch-Sur-Alzette, Luxembourg",)
+    assert spacety.addresses == (
+        "9, Avenue des Hauts-Fourneaux, L-4362 Esch-Sur-Alzette, Luxembourg",
+    )
     promtekh = _one(actions, "RUSSIA", "Promtekhkomplekt JSC")
     assert promtekh.aliases[0] == "AO TipoMTeXKOMirneKT"
     assert len(promtekh.addresses) == 2
@@ -262,5 +268,8 @@ def test_split_citations() -> None:
         "73 FR 54506, 9/22/08",
         "75 FR 7359, 2/19/10",
     )
-    assert split_citations("85 FR 1, 1/1/20; 86 FR 2, 2/2/21") == ("85 FR 1, 1/1/20", "86 FR 2, 2/2/21")
+    assert split_citations("85 FR 1, 1/1/20; 86 FR 2, 2/2/21") == (
+        "85 FR 1, 1/1/20",
+        "86 FR 2, 2/2/21",
+    )
     assert split_citations(None) == ()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+from collections.abc import Sequence
 
 import pytest
 
@@ -37,7 +38,10 @@ def ofac_rows(relative: str) -> dict[str, list[str]]:
 
 
 def ofac_entry(
-    row: list[str], *, adds: list[list[str]] = (), alts: list[list[str]] = ()  # type: ignore[assignment]
+    row: list[str],
+    *,
+    adds: Sequence[list[str]] = (),
+    alts: Sequence[list[str]] = (),
 ) -> Entry:
     """Columns: uid, name, type, programs, title, call sign, vessel type, tonnage, GRT, flag,
     owner, remarks; add.csv: uid, add num, address, city/state/zip, country, remarks;
@@ -68,9 +72,10 @@ CSL = "trade_gov_csl/moov_csl_sample_2023-11-30.csv"
 
 
 def csl_rows() -> list[dict[str, str]]:
-    """CSL CSV with header (line 2 repeats the header: skipped)."""
+    """CSL CSV with header (line 2 repeats the header: skipped; short rows: missing = "")."""
     reader = csv.DictReader(io.StringIO(fixture_bytes(CSL).decode("utf-8")))
-    return [row for row in reader if row["_id"] != "_id"]
+    rows = [{k: v or "" for k, v in row.items() if k is not None} for row in reader]
+    return [row for row in rows if row["_id"] != "_id"]
 
 
 def csl_entry(row: dict[str, str]) -> Entry:
@@ -177,7 +182,10 @@ def test_officials_linked_to_xinjiang_psb_match_security_topic(matcher: Matcher,
 
 @pytest.mark.parametrize(
     ("uid", "watch"),
-    [("29159", "Xinjiang Public Security Bureau"), ("29299", "Xinjiang Production and Construction Corps")],
+    [
+        ("29159", "Xinjiang Public Security Bureau"),
+        ("29299", "Xinjiang Production and Construction Corps"),
+    ],
 )
 def test_sdn_xinjiang_bodies_match_with_aliases(matcher: Matcher, uid: str, watch: str) -> None:
     row = ofac_rows("ofac_sdn/moov_sdn_2021-07.csv")[uid]
@@ -205,7 +213,9 @@ def test_chinese_alias_matches_pinyin_listed_name() -> None:
 def test_traditional_and_simplified_match(matcher: Matcher) -> None:
     for listed in ("商湯科技", "商汤科技"):
         assert entity_hits(matcher.match_name(listed))["SenseTime"].score == 100.0
-    assert entity_hits(matcher.match_name("喀什地區公安局"))["Kashgar Prefecture Public Security Bureau"]
+    assert entity_hits(matcher.match_name("喀什地區公安局"))[
+        "Kashgar Prefecture Public Security Bureau"
+    ]
 
 
 def test_news_text_mentions(matcher: Matcher) -> None:
@@ -216,3 +226,142 @@ def test_news_text_mentions(matcher: Matcher) -> None:
     }
     security = topic_hits(found)["xinjiang-security"]
     assert security.matched_name == "Kashgar" and "role 'Police'" in security.reason
+
+
+# --- traps -------------------------------------------------------------------------------------
+
+
+def test_dahua_electronics_is_not_zhejiang_dahua(matcher: Matcher) -> None:
+    row = next(r for r in csl_rows() if r["name"] == "DAHUA ELECTRONICS CORPORATION")  # DPL
+    assert "FLUSHING, NY" in row["addresses"]
+    assert matcher.match_entry(csl_entry(row)) == []
+    assert matcher.match_name("DAHUA ELECTRONICS CORPORATION") == []
+
+
+def test_east_hope_is_in_xinjiang_but_not_a_security_body(matcher: Matcher) -> None:
+    row = next(r for r in csl_rows() if r["name"].startswith("Xinjiang East Hope"))  # UVL
+    matches = matcher.match_entry(csl_entry(row))
+    assert set(topic_hits(matches)) == {"xinjiang-region"}
+    assert entity_hits(matches) == {}
+
+
+def test_place_of_birth_never_matches_a_topic(matcher: Matcher) -> None:
+    sdn = ofac_rows("ofac_sdn/sdn_2021-12-10.csv")
+    haq = ofac_entry(sdn["11353"])
+    assert "Xinjiang Uighur Autonomous Region" in (haq.remarks or "")
+    assert haq.name == "HAQ, Abdul" and matcher.match_entry(haq) == []
+    row = next(r for r in csl_rows() if r["entity_number"] == "11353")
+    assert matcher.match_entry(csl_entry(row)) == []
+    # 30508 IMIRBAKI, Arken: POB Yengisar County, Xinjiang; citizen China.
+    assert matcher.match_entry(ofac_entry(sdn["30508"])) == []
+
+
+def test_tibetan_public_security_bureau_is_not_xinjiang_security(matcher: Matcher) -> None:
+    # No Tibetan PSB row exists in the fixtures (the only "Tibet" rows are POBs, e.g. 30512
+    # CHOLING, Padma). Built from the Entity List naming pattern of the Xinjiang bureaus.
+    sdn = ofac_rows("ofac_sdn/sdn_2021-12-10.csv")
+    assert matcher.match_entry(ofac_entry(sdn["30512"])) == []
+    for name in (
+        "Tibet Autonomous Region Public Security Bureau",
+        "Lhasa Municipal Public Security Bureau",
+        "Tibet Autonomous Region (TAR) People's Government Public Security Bureau",
+    ):
+        entry = make_entry(
+            source="test",
+            key=name,
+            list_code="EL",
+            name=name,
+            addresses=[Address(None, "Lhasa", "Tibet", None, "CN")],
+        )
+        assert matcher.match_entry(entry) == [], name
+
+
+def test_names_that_merely_contain_xin(matcher: Matcher) -> None:
+    sdn24 = ofac_rows("ofac_sdn/sdn_2024-05-03.csv")
+    # ZHUO, Xinrong; PINGTAN MARINE (Linked To: ZHUO, Xinrong); YONG XIN; XIN GUANG HAI
+    for uid in ("33674", "33675", "40900", "23776"):
+        assert matcher.match_entry(ofac_entry(sdn24[uid])) == [], sdn24[uid][1]
+    yong_xin_street = next(r for r in csl_rows() if "Yong Xin Street" in r["addresses"])
+    assert matcher.match_entry(csl_entry(yong_xin_street)) == []
+    for name in ("Xinhua News Agency", "Xin", "Xinrong", "Xinjiangxin"):
+        assert matcher.match_name(name) == [], name
+    # The Guardian's feed credits "Photograph: Xinhua / Barcroft Images".
+    feed = fixture_bytes("news_rss/guardian_us_rss_2018-01-31.rss").decode("utf-8")
+    assert "Xinhua" in feed and matcher.match_text(feed) == []
+
+
+def test_street_named_after_a_xinjiang_city_is_not_xinjiang(matcher: Matcher) -> None:
+    entry = make_entry(
+        source="test",
+        key="1",
+        list_code="EL",
+        name="Shanghai Example Trading Co., Ltd.",
+        addresses=[Address("No. 200 Urumqi Middle Road", "Shanghai", None, None, "CN")],
+    )
+    assert matcher.match_entry(entry) == []
+
+
+def test_individual_never_matches_an_organization(matcher: Matcher) -> None:
+    row = ofac_rows("ofac_consolidated/cons_prim_2025-04-21.csv")["33114"]
+    person = make_entry(source="t", key="1", list_code="SDN", name=row[1], entity_type="individual")
+    assert entity_hits(matcher.match_entry(person)) == {}
+
+
+def test_country_is_evidence_for_and_against(matcher: Matcher) -> None:
+    def score(name: str, country: str) -> float:
+        entry = make_entry(
+            source="t",
+            key="1",
+            list_code="EL",
+            name=name,
+            addresses=[Address(None, None, None, None, country)],
+        )
+        hits = entity_hits(matcher.match_entry(entry))
+        return hits["Megvii Technology Ltd."].score if hits else 0.0
+
+    assert score("Megvii Technology", "CN") == 100.0
+    assert score("Megvii Technology", "US") == 88.0  # identical name, wrong country
+    assert score("Megvii Technologies", "CN") >= 88.0
+    assert score("Megvii Technologies", "US") == 0.0  # a fuzzy name in the wrong country
+
+
+def test_threshold_is_configurable() -> None:
+    entities, topics = load_default_watchlist()
+    strict = build_matcher(entities, topics, threshold=99.0)
+    assert entity_hits(strict.match_name("Megvii Technologies")) == {}
+    assert entity_hits(strict.match_name("MEGVII TECHNOLOGY LIMITED"))
+
+
+# --- labelled evaluation -----------------------------------------------------------------------
+
+XINJIANG_WORDS = ("XINJIANG", "URUMQI", "KASHGAR", "HOTAN", "AKSU", "UIGHUR", "UYGHUR")
+
+
+def test_labelled_evaluation_precision_and_recall(matcher: Matcher) -> None:
+    """Positives: the must-match rows; negatives: the traps and 300 random SDN rows."""
+    cons = ofac_rows("ofac_consolidated/cons_prim_2025-04-21.csv")
+    sdn21 = ofac_rows("ofac_sdn/sdn_2021-12-10.csv")
+    sdn24 = ofac_rows("ofac_sdn/sdn_2024-05-03.csv")
+    csl = {r["entity_number"]: r for r in csl_rows() if r["entity_number"]}
+    positives: list[tuple[Entry, str]] = [(ofac_entry(cons[u]), w) for u, w in CMIC.items()]
+    positives += [(csl_entry(csl[u]), w) for u, w in CMIC.items()]
+    positives += [(ofac_entry(sdn21[u]), "xinjiang-security") for u in ("34079", "34119")]
+    positives += [(ofac_entry(sdn24["29159"]), "Xinjiang Public Security Bureau")]
+    positives += [(ofac_entry(sdn24["29299"]), "Xinjiang Production and Construction Corps")]
+    by_name = {r["name"]: r for r in csl_rows()}
+    negatives = [csl_entry(by_name["DAHUA ELECTRONICS CORPORATION"]), ofac_entry(sdn21["11353"])]
+    negatives += [ofac_entry(sdn24[u]) for u in ("33674", "33675", "40900", "23776", "30512")]
+    pool = sorted(
+        uid
+        for uid, row in sdn24.items()
+        if not any(w in ",".join(row).upper() for w in XINJIANG_WORDS)
+    )
+    negatives += [ofac_entry(sdn24[u]) for u in random.Random(4).sample(pool, 300)]
+
+    true_pos = sum(1 for e, w in positives if w in {m.watch for m in matcher.match_entry(e)})
+    false_pos = sum(1 for e in negatives if matcher.match_entry(e))
+    recall = true_pos / len(positives)
+    precision = true_pos / (true_pos + false_pos)
+    assert (len(positives), len(negatives)) == (14, 307)
+    assert recall == 1.0
+    assert precision == 1.0

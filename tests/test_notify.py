@@ -43,11 +43,11 @@ PASSWORD = "Pa55word-never-shown"
 
 
 def sdn_row(relative: str, uid: str) -> list[str]:
-    """One row of a real OFAC legacy CSV (cp1252, trailing 0x1A, `-0- ` = null)."""
+    """One row of a real OFAC legacy CSV (cp1252, trailing 0x1A, `-0- ` = null -> "")."""
     text = fixture_bytes(relative).decode("cp1252").replace("\x1a", "")
     for row in csv.reader(io.StringIO(text)):
         if row and row[0].strip() == uid:
-            return [None if v.strip() == "-0-" else v for v in row]  # type: ignore[misc]
+            return ["" if v.strip() == "-0-" else v for v in row]
     raise AssertionError(f"uid {uid} not in {relative}")
 
 
@@ -66,7 +66,7 @@ def zakir() -> AlertEvent:
         key=row[0],
         name=row[1],
         programs=programs(row),
-        remarks=row[11],
+        remarks=row[11] or None,
         matches=(
             {
                 "watch": "xinjiang-security",
@@ -99,9 +99,7 @@ def zambada() -> AlertEvent:
             {"field": "programs", "added": added, "removed": []},
             {"field": "remarks", "before": before[11], "after": after[11]},
         ),
-        matches=(
-            {"watch": "cartels", "score": 100, "method": "exact", "matched_name": after[1]},
-        ),
+        matches=({"watch": "cartels", "score": 100, "method": "exact", "matched_name": after[1]},),
         source_url="https://ofac.treasury.gov/recent-actions/20211215",
         effective_date="2021-12-15",
         detected_at=datetime(2021, 12, 16, 9, 0, tzinfo=UTC),
@@ -169,8 +167,17 @@ def cases() -> list[Case]:
             "added",
             render_alert(z),
             "[watcher] ADDED to OFAC SDN list: ZAKIR, Shohrat (matches xinjiang-security)",
-            ("ZAKIR, Shohrat", "GLOMAG", "xinjiang-security", "0.97", "topic-remarks",
-             "XINJIANG PUBLIC SECURITY BUREAU", "2021-12-10", SDN_RECENT_ACTION, "34079"),
+            (
+                "ZAKIR, Shohrat",
+                "GLOMAG",
+                "xinjiang-security",
+                "0.97",
+                "topic-remarks",
+                "XINJIANG PUBLIC SECURITY BUREAU",
+                "2021-12-10",
+                SDN_RECENT_ACTION,
+                "34079",
+            ),
         ),
         Case(
             "removed",
@@ -182,22 +189,41 @@ def cases() -> list[Case]:
             "modified",
             render_alert(m),
             "[watcher] CHANGED on OFAC SDN list: ZAMBADA GARCIA, Ismael (matches cartels)",
-            ("ZAMBADA GARCIA, Ismael", "added ILLICIT-DRUGS-EO", "remarks", "DOB 1948; POB Sinaloa",
-             "DOB 01 Jan 1948", "score 100", "2021-12-15", "recent-actions/20211215"),
+            (
+                "ZAMBADA GARCIA, Ismael",
+                "added ILLICIT-DRUGS-EO",
+                "remarks",
+                "DOB 1948; POB Sinaloa",
+                "DOB 01 Jan 1948",
+                "score 100",
+                "2021-12-15",
+                "recent-actions/20211215",
+            ),
         ),
         Case(
             "news",
             render_alert(n),
             "[watcher] NEWS from The Guardian: Trump State of the Union address",
-            ("Trump State of the Union address", "state-of-the-union", "keyword",
-             "https://www.theguardian.com/us-news/2018/jan/31/"),
+            (
+                "Trump State of the Union address",
+                "state-of-the-union",
+                "keyword",
+                "https://www.theguardian.com/us-news/2018/jan/31/",
+            ),
         ),
         Case(
             "digest",
             render_digest([m, z, p], "2021-12-16"),
             "[watcher] Digest 2021-12-16: 3 changes (1 added, 1 modified, 1 removed)",
-            ("ZAKIR, Shohrat", "ZAMBADA GARCIA, Ismael", "PLAZA REAL LTDA.", "1/3", "3/3",
-             SDN_RECENT_ACTION, "added ILLICIT-DRUGS-EO"),
+            (
+                "ZAKIR, Shohrat",
+                "ZAMBADA GARCIA, Ismael",
+                "PLAZA REAL LTDA.",
+                "1/3",
+                "3/3",
+                SDN_RECENT_ACTION,
+                "added ILLICIT-DRUGS-EO",
+            ),
         ),
         Case(
             "operator",
@@ -396,30 +422,45 @@ def test_slack_payload_respects_block_limits() -> None:
     assert len(payload["blocks"][0]["text"]["text"]) <= 150
 
 
-def test_apprise_slack_plugin_passes_our_mrkdwn_through(http_receiver: HttpReceiver) -> None:
+@pytest.mark.parametrize("blocks", ["no", "yes"])
+def test_apprise_slack_plugin_delivers_our_mrkdwn_unchanged(
+    http_receiver: HttpReceiver, blocks: str
+) -> None:
     """apprise's own Slack plugin, pointed at the local receiver instead of hooks.slack.com
-    (its webhook base is a plain attribute): our mrkdwn must arrive unchanged, which it does
-    only because deliver declares no body format (MARKDOWN would turn *bold* into _italic_)."""
-    plugin = apprise.Apprise.instantiate(f"slack://{TOKEN}/BTOKEN0002/CTOKEN00000000000003")
+    (its webhook base is a plain attribute). Our mrkdwn must arrive exactly as rendered, in
+    both payload modes: the default attachments mode re-escapes & < > itself, blocks mode
+    does not, and a declared MARKDOWN format would turn *bold* into _italic_."""
+    url = f"slack://{TOKEN}/BTOKEN0002/CTOKEN00000000000003?blocks={blocks}"
+    plugin = apprise.Apprise.instantiate(url)
     assert plugin is not None
-    plugin.webhook_url = f"http://127.0.0.1:{http_receiver.port}/services"
-    rendered = render_alert(zakir())
+    setattr(plugin, "webhook_url", f"http://127.0.0.1:{http_receiver.port}/services")  # noqa: B010
+    rendered = render_alert(replace(zakir(), name="AT&T <script>x</script> Ltd."))
+    assert "*AT&amp;T &lt;script&gt;x&lt;/script&gt; Ltd.*" in rendered.markdown
     assert _deliver._notify_plugin(plugin, rendered, timeout=10).ok
     [request] = http_receiver.requests
     assert request.path == f"/services/{TOKEN}/BTOKEN0002/CTOKEN00000000000003"
-    print(request.json())
-    blocks = request.json()["attachments"][0]["blocks"]
-    section = next(b for b in blocks if b["type"] == "section")
-    assert section["text"] == {"type": "mrkdwn", "text": rendered.markdown}
+    attachment = request.json()["attachments"][0]
+    if blocks == "yes":
+        section = next(b for b in attachment["blocks"] if b["type"] == "section")
+        assert section["text"] == {"type": "mrkdwn", "text": rendered.markdown}
+    else:
+        assert request.json()["mrkdwn"] is True
+        assert attachment["text"] == rendered.markdown
 
 
 @pytest.mark.parametrize(
     ("text", "kept", "gone"),
     [
-        ("POST https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7",
-         "https://hooks.slack.com/services/", "T1JJ3T3L2"),
-        ("mailto://user:hunter2pw@smtp.example.org:587?to=a@b.org", "smtp.example.org:587",
-         "hunter2pw"),
+        (
+            "POST https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7",
+            "https://hooks.slack.com/services/",
+            "T1JJ3T3L2",
+        ),
+        (
+            "mailto://user:hunter2pw@smtp.example.org:587?to=a@b.org",
+            "smtp.example.org:587",
+            "hunter2pw",
+        ),
         ("slack://TokenAAAA1/TokenBBBB2/TokenCCCC3/#alerts", "slack://", "TokenAAAA1"),
         ("json://127.0.0.1:8080/hook?token=abc123secret", "127.0.0.1:8080", "abc123secret"),
         ("see https://ofac.treasury.gov/recent-actions/20211210", "recent-actions/20211210", "***"),
@@ -431,3 +472,12 @@ def test_redact(text: str, kept: str, gone: str) -> None:
     out = redact(text)
     assert kept in out
     assert gone not in out
+
+
+def test_mask_secrets_hides_every_part_of_a_channel_url() -> None:
+    url = f"json://alerts:{PASSWORD}@hooks.example.org:8443/in/{TOKEN}?key=Q1w2E3r4T5y6"
+    text = f"failed for {url}; retried /in/{TOKEN} with {PASSWORD!r} and key Q1w2E3r4T5y6"
+    out = _deliver.mask_secrets(text, _deliver.url_secrets(url))
+    for secret in (PASSWORD, TOKEN, "Q1w2E3r4T5y6"):
+        assert secret not in out
+    assert "hooks.example.org:8443" in out  # the server name stays: it helps and is no secret

@@ -17,7 +17,10 @@ SDN = "ofac_sdn/sdn_{}.csv"
 
 
 def _replay(rt, source: str, day: str, *paths: str):  # type: ignore[no-untyped-def]
-    files = [("primary" if i == 0 else fixture_path(p).name, fixture_bytes(p), p) for i, p in enumerate(paths)]
+    files = [
+        ("primary" if i == 0 else fixture_path(p).name, fixture_bytes(p), p)
+        for i, p in enumerate(paths)
+    ]
     return replay(rt, source, at(day), files)
 
 
@@ -47,11 +50,14 @@ def test_programs_gaining_illicit_drugs_eo_are_modifications(db_url: str) -> Non
     assert result.added == 8 and result.removed == 0
     modified = _changes(rt, kind="modified")
     gained = [
-        c for c in modified
+        c
+        for c in modified
         if {"field": "programs", "added": ["ILLICIT-DRUGS-EO"], "removed": []} in c.field_changes
-    ]  # fmt: skip
+    ]
     assert len(gained) == 17
-    assert all("ILLICIT-DRUGS-EO" in c.entry.programs and "SDNTK" in c.entry.programs for c in gained)
+    assert all(
+        "ILLICIT-DRUGS-EO" in c.entry.programs and "SDNTK" in c.entry.programs for c in gained
+    )
 
 
 def test_empty_download_is_rejected_and_history_survives(db_url: str) -> None:
@@ -66,7 +72,9 @@ def test_empty_download_is_rejected_and_history_survives(db_url: str) -> None:
         snaps = store.list_snapshots(session, "ofac_sdn")
         assert [s.status for s in snaps] == ["rejected", "ok"]
     # The next good snapshot diffs against 2024-05-03, not against the empty one.
-    derived = fixture_bytes(SDN.format("2024-05-03")).replace(b'"AEROCARIBBEAN AIRLINES"', b'"AEROCARIBBEAN AIRLINES S.A."')
+    derived = fixture_bytes(SDN.format("2024-05-03")).replace(
+        b'"AEROCARIBBEAN AIRLINES"', b'"AEROCARIBBEAN AIRLINES S.A."'
+    )
     good = replay(rt, "ofac_sdn", at("2024-05-05"), [("primary", derived, "derived")])
     assert (good.added, good.removed, good.modified) == (0, 0, 1)
 
@@ -90,9 +98,14 @@ def test_html_error_page_and_truncated_file_never_diff(db_url: str) -> None:
     full = fixture_bytes(SDN.format("2021-12-09"))
     replay(rt, "ofac_sdn", at("2021-12-09"), [("primary", full, "x")])
     html = b"<!DOCTYPE html><html><body><h1>Service Unavailable</h1></body></html>"
-    assert replay(rt, "ofac_sdn", at("2021-12-10"), [("primary", html, "html")]).outcome == "rejected"
+    assert (
+        replay(rt, "ofac_sdn", at("2021-12-10"), [("primary", html, "html")]).outcome == "rejected"
+    )
     truncated = full[: len(full) // 2]  # derived: cut mid-row
-    assert replay(rt, "ofac_sdn", at("2021-12-11"), [("primary", truncated, "cut")]).outcome in ("rejected", "quarantined")
+    assert replay(rt, "ofac_sdn", at("2021-12-11"), [("primary", truncated, "cut")]).outcome in (
+        "rejected",
+        "quarantined",
+    )
     assert _changes(rt) == []
 
 
@@ -105,9 +118,22 @@ def test_replay_out_of_order_is_refused(db_url: str) -> None:
 
 def test_consolidated_2018_to_2025_cmic_additions(db_url: str) -> None:
     rt = make_runtime(db_url)
-    _replay(rt, "ofac_consolidated", "2018-04-06", "ofac_consolidated/cons_prim_2018-04-06.csv", "ofac_consolidated/cons_add_2018-04-06.csv", "ofac_consolidated/cons_alt_2018-04-06.csv")
+    _replay(
+        rt,
+        "ofac_consolidated",
+        "2018-04-06",
+        "ofac_consolidated/cons_prim_2018-04-06.csv",
+        "ofac_consolidated/cons_add_2018-04-06.csv",
+        "ofac_consolidated/cons_alt_2018-04-06.csv",
+    )
     rt2 = make_runtime(db_url, {"sources": {"ofac_consolidated": {"max_removed_share": 1.0}}})
-    result = _replay(rt2, "ofac_consolidated", "2025-04-21", "ofac_consolidated/cons_prim_2025-04-21.csv", "ofac_consolidated/cons_add_2025-04-21.csv")
+    result = _replay(
+        rt2,
+        "ofac_consolidated",
+        "2025-04-21",
+        "ofac_consolidated/cons_prim_2025-04-21.csv",
+        "ofac_consolidated/cons_add_2025-04-21.csv",
+    )
     assert result.ok
     added = {c.key: c for c in _changes(rt2, kind="added")}
     for key in ("33114", "33091", "30946"):
@@ -115,7 +141,9 @@ def test_consolidated_2018_to_2025_cmic_additions(db_url: str) -> None:
     assert "SENSETIME" in added["33114"].name
 
 
-def test_poll_over_http_conditional_get_and_unchanged(db_url: str, http_server: LocalServer) -> None:
+def test_poll_over_http_conditional_get_and_unchanged(
+    db_url: str, http_server: LocalServer
+) -> None:
     body = fixture_bytes(SDN.format("2021-12-09"))
     url = http_server.serve("live/sdn.csv", body, headers={"ETag": '"v1"'})
     rt = make_runtime(db_url, {"sources": {"ofac_sdn": {"url": url, "companions": []}}})
@@ -135,10 +163,26 @@ def test_poll_over_http_conditional_get_and_unchanged(db_url: str, http_server: 
     assert changed.outcome == "new_snapshot" and changed.added == 25
 
 
-def test_companion_files_fetched_from_the_same_directory(db_url: str, http_server: LocalServer) -> None:
-    for name, path in (("sdn.csv", "moov_sdn_2021-07.csv"), ("add.csv", "moov_add_2021-07.csv"), ("alt.csv", "moov_alt_2021-07.csv")):
+def test_companion_files_fetched_from_the_same_directory(
+    db_url: str, http_server: LocalServer
+) -> None:
+    for name, path in (
+        ("sdn.csv", "moov_sdn_2021-07.csv"),
+        ("add.csv", "moov_add_2021-07.csv"),
+        ("alt.csv", "moov_alt_2021-07.csv"),
+    ):
         http_server.serve(f"trio/{name}", fixture_bytes(f"ofac_sdn/{path}"))
-    rt = make_runtime(db_url, {"sources": {"ofac_sdn": {"url": http_server.url("trio/sdn.csv"), "companions": ["add.csv", "alt.csv"]}}})
+    rt = make_runtime(
+        db_url,
+        {
+            "sources": {
+                "ofac_sdn": {
+                    "url": http_server.url("trio/sdn.csv"),
+                    "companions": ["add.csv", "alt.csv"],
+                }
+            }
+        },
+    )
     result = run_source(rt, "ofac_sdn")
     assert result.outcome == "baseline" and result.record_count == 8976
     with transaction(rt.sessions) as session:

@@ -118,7 +118,8 @@ def mask_secrets(text: str, secrets: frozenset[str]) -> str:
     """Replace every exact occurrence of a secret (longest first) and then `redact`."""
     for secret in sorted(secrets, key=len, reverse=True):
         if secret:
-            text = text.replace(secret, "***")
+            # a whole URL keeps its scheme and server; its parts are masked by later rounds
+            text = text.replace(secret, redact(secret) if "://" in secret else "***")
     return redact(text)
 
 
@@ -231,14 +232,22 @@ def _protocols(plugin: Any) -> set[str]:
     return found
 
 
+def _mrkdwn_unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def _body_for(plugin: Any, rendered: Rendered) -> tuple[str, str | None]:
-    """Body and declared format per channel. Slack gets our mrkdwn with format None: apprise
-    then passes it through; declared MARKDOWN would be read as CommonMark and `*bold*`
+    """Body and declared format per channel. Slack gets our mrkdwn with format None, which
+    apprise passes through; declared MARKDOWN would be read as CommonMark and `*bold*`
     re-written to `_italic_`. Email gets HTML, for which apprise builds multipart/alternative
     (text/plain derived from the HTML). Everything else gets plain text."""
     protocols = _protocols(plugin)
     if "slack" in protocols:
-        return rendered.markdown, None
+        if getattr(plugin, "use_blocks", False):
+            return rendered.markdown, None
+        # Legacy attachments mode (apprise's default) escapes & < > itself, restoring
+        # <url|label> links; hand it the unescaped text so Slack shows "&" and not "&amp;".
+        return _mrkdwn_unescape(rendered.markdown), None
     if protocols & {"mailto", "mailtos"}:
         return rendered.html, apprise.NotifyFormat.HTML
     return rendered.text, apprise.NotifyFormat.TEXT

@@ -34,9 +34,9 @@ _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 HAN_RUN = re.compile(f"[{_HAN}]+")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 # Not legal forms, so fingerprints keeps them; they name a corporate family, not a party.
-# (集团 is the Han "group"; fingerprints has no Han entry for it.)
+# Han "group" and bare "company": fingerprints drops the Latin words but has no Han entry.
 _NOISE_WORDS = frozenset({"group", "holding", "holdings", "the"})
-_HAN_NOISE = ("集团",)
+_HAN_NOISE = ("集团", "公司")
 
 
 @dataclass(frozen=True)

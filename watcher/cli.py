@@ -4,88 +4,27 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from functools import wraps
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from watcher.config import Settings, load_settings
-from watcher.errors import WatcherError
+from watcher.cli_common import App, end_of, fail, handled, parse_date, pass_app
 from watcher.output import FORMAT_OPTION, emit
-from watcher.pipeline import RunResult, Runtime, replay, run_source
+from watcher.pipeline import RunResult, replay, run_source
 from watcher.sources.registry import SOURCES
-from watcher.store import alerting, queries
+from watcher.store import queries
 from watcher.store import snapshots as store
-from watcher.store.engine import make_engine, session_factory, transaction, upgrade
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def fail(message: str) -> None:
-    """A one-line reason and a non-zero exit, never a traceback."""
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
-
-
-def handled(func: F) -> F:
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (WatcherError, OSError) as exc:
-            fail(str(exc))
-
-    return wrapper  # type: ignore[return-value]
-
-
-class App:
-    """Settings and database opened once per command."""
-
-    def __init__(self, config: str | None) -> None:
-        self.config_arg = config
-        self._settings: Settings | None = None
-        self._runtime: Runtime | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings(self.config_arg)
-        return self._settings
-
-    def runtime(self, migrate: bool = True) -> Runtime:
-        if self._runtime is None:
-            engine = make_engine(self.settings.database_url)
-            if migrate:
-                upgrade(engine)
-            self._runtime = Runtime(self.settings, session_factory(engine))
-            with transaction(self._runtime.sessions) as session:
-                alerting.sync_watchlist(session, self.settings)
-                alerting.sync_subscribers(session, self.settings)
-        return self._runtime
-
-
-pass_app = click.make_pass_decorator(App)
-
-
-def parse_date(value: str, option: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"expected an ISO date like 2024-05-03, got {value!r}", param_hint=option) from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def end_of(value: str, option: str) -> datetime:
-    """A bare date means the whole day: 'as of 2024-05-04' includes that day's snapshot."""
-    parsed = parse_date(value, option)
-    return parsed + timedelta(days=1) if len(value) <= 10 else parsed
+from watcher.store.engine import make_engine, transaction, upgrade
 
 
 @click.group()
-@click.option("--config", "config", metavar="PATH", help="config.toml (else $WATCHER_CONFIG, else ./config.toml)")
+@click.option(
+    "--config",
+    "config",
+    metavar="PATH",
+    help="config.toml (else $WATCHER_CONFIG, else ./config.toml)",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 @click.version_option(package_name="watcher")
 @click.pass_context
@@ -98,15 +37,27 @@ def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
 
 
 @main.command()
-@click.option("--once", is_flag=True, required=True, help="Poll now and exit (the daemon is `serve`).")
-@click.option("--source", "sources", multiple=True, type=click.Choice(sorted(SOURCES)), help="Only these sources.")
+@click.option(
+    "--once", is_flag=True, required=True, help="Poll now and exit (the daemon is `serve`)."
+)
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice(sorted(SOURCES)),
+    help="Only these sources.",
+)
 @click.option("--no-dispatch", is_flag=True, help="Queue alerts but do not send them.")
 @pass_app
 @handled
 def run(app: App, once: bool, sources: tuple[str, ...], no_dispatch: bool) -> None:
     """Poll sources now, diff, match, notify; print a summary."""
     rt = app.runtime()
-    names = list(sources) or [n for n, s in ((n, app.settings.source(n)) for n in SOURCES) if s.enabled and n in app.settings.sources]
+    names = list(sources) or [
+        n
+        for n, s in ((n, app.settings.source(n)) for n in SOURCES)
+        if s.enabled and n in app.settings.sources
+    ]
     if not names:
         fail("no source enabled: add [sources.NAME] tables to the config")
     results: list[RunResult] = []
@@ -118,7 +69,10 @@ def run(app: App, once: bool, sources: tuple[str, ...], no_dispatch: bool) -> No
         from watcher.dispatch import dispatch_pending
 
         sent = dispatch_pending(rt)
-        click.echo(f"alerts: {sent.sent} sent, {sent.failed} failed, {sent.dead} dead, {sent.held} held for digest")
+        click.echo(
+            f"alerts: {sent.sent} sent, {sent.failed} failed, {sent.dead} dead, "
+            f"{sent.held} held for digest"
+        )
     if not all(r.ok for r in results):
         sys.exit(1)
 
@@ -162,11 +116,19 @@ def sources_cmd(app: App, fmt: str) -> None:
                     "last_success": last_ok.isoformat() if last_ok else None,
                     "failures": st.consecutive_failures if st else 0,
                     "last_error": st.last_error if st else None,
-                    "stale": bool(cfg.enabled and name in app.settings.sources and (age is None or age > cfg.staleness_limit)),
+                    "stale": bool(
+                        cfg.enabled
+                        and name in app.settings.sources
+                        and (age is None or age > cfg.staleness_limit)
+                    ),
                     "entries": store.count_current(session, name),
                 }
             )
-    emit(rows, fmt, ["source", "enabled", "entries", "last_success", "failures", "stale", "last_error"])
+    emit(
+        rows,
+        fmt,
+        ["source", "enabled", "entries", "last_success", "failures", "stale", "last_error"],
+    )
 
 
 @main.command()
@@ -180,14 +142,26 @@ def snapshots(app: App, source: str | None, limit: int, fmt: str) -> None:
     with transaction(app.runtime().sessions) as session:
         rows = [
             {
-                "id": s.id, "source": s.source, "effective_at": s.effective_at.isoformat(),
-                "fetched_at": s.fetched_at.isoformat(), "published_at": s.published_at.isoformat() if s.published_at else None,
-                "status": s.status, "reason": s.reason, "records": s.record_count, "bytes": s.raw_size,
-                "sha256": s.sha256, "origin": s.origin, "warnings": list(s.warnings),
-            }  # fmt: skip
+                "id": s.id,
+                "source": s.source,
+                "effective_at": s.effective_at.isoformat(),
+                "fetched_at": s.fetched_at.isoformat(),
+                "published_at": s.published_at.isoformat() if s.published_at else None,
+                "status": s.status,
+                "reason": s.reason,
+                "records": s.record_count,
+                "bytes": s.raw_size,
+                "sha256": s.sha256,
+                "origin": s.origin,
+                "warnings": list(s.warnings),
+            }
             for s in store.list_snapshots(session, source, limit)
         ]
-    emit(rows, fmt, ["id", "source", "effective_at", "status", "records", "bytes", "origin", "reason"])
+    emit(
+        rows,
+        fmt,
+        ["id", "source", "effective_at", "status", "records", "bytes", "origin", "reason"],
+    )
 
 
 @main.command()
@@ -201,19 +175,38 @@ def snapshots(app: App, source: str | None, limit: int, fmt: str) -> None:
 @FORMAT_OPTION
 @pass_app
 @handled
-def changes(app: App, source: str | None, since: str | None, until: str | None, entity: str | None, kind: str | None, list_code: str | None, limit: int, fmt: str) -> None:
+def changes(
+    app: App,
+    source: str | None,
+    since: str | None,
+    until: str | None,
+    entity: str | None,
+    kind: str | None,
+    list_code: str | None,
+    limit: int,
+    fmt: str,
+) -> None:
     """Changes between snapshots, with field-level detail and watchlist matches."""
     with transaction(app.runtime().sessions) as session:
         found = queries.list_changes(
-            session, source=source, since=parse_date(since, "--since") if since else None,
-            until=end_of(until, "--until") if until else None, entity=entity, kind=kind,
-            list_code=list_code, limit=limit,
-        )  # fmt: skip
+            session,
+            source=source,
+            since=parse_date(since, "--since") if since else None,
+            until=end_of(until, "--until") if until else None,
+            entity=entity,
+            kind=kind,
+            list_code=list_code,
+            limit=limit,
+        )
     rows = [c.to_dict() for c in found]
     for row in rows:
         row["matched"] = [m["watch"] for m in row["matches"]]
         row["fields"] = [fc["field"] for fc in row["field_changes"]]
-    emit(rows, fmt, ["id", "effective_at", "source", "list_code", "kind", "key", "name", "fields", "matched"])
+    emit(
+        rows,
+        fmt,
+        ["id", "effective_at", "source", "list_code", "kind", "key", "name", "fields", "matched"],
+    )
 
 
 @main.command()
@@ -224,10 +217,14 @@ def changes(app: App, source: str | None, since: str | None, until: str | None, 
 @FORMAT_OPTION
 @pass_app
 @handled
-def entries(app: App, source: str, as_of: str | None, search: str | None, limit: int | None, fmt: str) -> None:
+def entries(
+    app: App, source: str, as_of: str | None, search: str | None, limit: int | None, fmt: str
+) -> None:
     """A list as of a date (default: now)."""
     with transaction(app.runtime().sessions) as session:
-        found = queries.entries_as_of(session, source, end_of(as_of, "--as-of") if as_of else None, search, limit)
+        found = queries.entries_as_of(
+            session, source, end_of(as_of, "--as-of") if as_of else None, search, limit
+        )
     rows = [r.to_dict() for r in found]
     emit(rows, fmt, ["key", "list_code", "name", "entity_type", "programs", "valid_from"])
 
@@ -247,13 +244,18 @@ def history(app: App, name: str, fmt: str) -> None:
 @main.command("replay")
 @click.option("--source", required=True, type=click.Choice(sorted(SOURCES)))
 @click.option("--at", "at", required=True, help="ISO date the archived files speak for")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @pass_app
 @handled
 def replay_cmd(app: App, source: str, at: str, files: tuple[Path, ...]) -> None:
     """Import archived files as a dated snapshot (first FILE is the primary, others companions)."""
     rt = app.runtime()
-    named = [("primary" if i == 0 else p.name, p.read_bytes(), str(p.resolve())) for i, p in enumerate(files)]
+    named = [
+        ("primary" if i == 0 else p.name, p.read_bytes(), str(p.resolve()))
+        for i, p in enumerate(files)
+    ]
     result = replay(rt, source, parse_date(at, "--at"), named)
     click.echo(result.summary())
     if not result.ok:

@@ -1,9 +1,10 @@
-"""CLI commands beyond the core listings: screen, fr, backfill, watchlist, subscribers, alerts, serve."""
+"""CLI commands beyond the core listings: screen, fr, backfill, watchlist, subscribers, alerts."""
 
 from __future__ import annotations
 
 import csv
 import sys
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from watcher.cli_common import App, handled, pass_app
 from watcher.config import WatchSettings, load_watchlist_file, resolve_secret
 from watcher.output import FORMAT_OPTION, emit
 from watcher.store import alerting, queries
@@ -19,8 +21,6 @@ from watcher.store.tables import AlertRow, SubscriberRow, WatchEntityRow
 
 
 def register(main: click.Group) -> None:
-    from watcher.cli import App, handled, pass_app
-
     @main.command()
     @click.argument("name")
     @click.option("--threshold", type=float, help="Fuzzy score needed (default: match.threshold)")
@@ -31,7 +31,11 @@ def register(main: click.Group) -> None:
         """Is NAME on any current list, since when, and why it matched."""
         from watcher.match import WatchEntity, build_matcher
 
-        matcher = build_matcher([WatchEntity(name, (), (), None, None, None)], [], threshold=threshold or app.settings.match.threshold)
+        matcher = build_matcher(
+            [WatchEntity(name, (), (), None, None, None)],
+            [],
+            threshold=threshold or app.settings.match.threshold,
+        )
         rows: list[dict[str, Any]] = []
         with transaction(app.runtime().sessions) as session:
             for rec in queries.current_all(session):
@@ -39,14 +43,24 @@ def register(main: click.Group) -> None:
                     since = queries.first_listed(session, rec.entry.source, rec.entry.key)
                     rows.append(
                         {
-                            "source": rec.entry.source, "list_code": rec.entry.list_code, "key": rec.entry.key,
-                            "name": rec.entry.name, "score": round(float(m.score), 1), "method": m.method,
-                            "matched_name": m.matched_name, "reason": m.reason,
-                            "since": since.isoformat() if since else None, "programs": list(rec.entry.programs),
-                        }  # fmt: skip
+                            "source": rec.entry.source,
+                            "list_code": rec.entry.list_code,
+                            "key": rec.entry.key,
+                            "name": rec.entry.name,
+                            "score": round(float(m.score), 1),
+                            "method": m.method,
+                            "matched_name": m.matched_name,
+                            "reason": m.reason,
+                            "since": since.isoformat() if since else None,
+                            "programs": list(rec.entry.programs),
+                        }
                     )
         rows.sort(key=lambda r: -r["score"])
-        emit(rows, fmt, ["score", "method", "source", "list_code", "key", "name", "matched_name", "since"])
+        emit(
+            rows,
+            fmt,
+            ["score", "method", "source", "list_code", "key", "name", "matched_name", "since"],
+        )
 
     @main.group()
     def fr() -> None:
@@ -58,7 +72,7 @@ def register(main: click.Group) -> None:
     @pass_app
     @handled
     def fr_extract(app: App, file_or_url: str, fmt: str) -> None:
-        """The entity actions (add / remove / revise) of one Federal Register rule (full-text XML)."""
+        """The entity actions (add / remove / revise) of one Federal Register rule."""
         from watcher.entity_actions import extract_actions
         from watcher.http import fetch, make_client
 
@@ -68,8 +82,10 @@ def register(main: click.Group) -> None:
         else:
             data = Path(file_or_url).read_bytes()
         actions = extract_actions(data)
-        rows = [a.to_dict() for a in actions]
-        emit(rows, fmt, ["action", "country", "name", "aliases", "addresses", "license_requirement"])
+        rows = [asdict(a) for a in actions]
+        emit(
+            rows, fmt, ["action", "country", "name", "aliases", "addresses", "license_requirement"]
+        )
 
     @main.group()
     def backfill() -> None:
@@ -78,14 +94,22 @@ def register(main: click.Group) -> None:
     @backfill.command("ecfr")
     @click.option("--from", "start", required=True, help="ISO date")
     @click.option("--to", "end", required=True, help="ISO date")
-    @click.option("--delay", default=1.0, show_default=True, help="Seconds between requests (be polite)")
+    @click.option(
+        "--delay", default=1.0, show_default=True, help="Seconds between requests (be polite)"
+    )
     @pass_app
     @handled
     def backfill_ecfr(app: App, start: str, end: str, delay: float) -> None:
         """Fetch only the dates on which 15 CFR 744 changed, as dated snapshots (resumable)."""
         from watcher.backfill import backfill_ecfr as run_backfill
 
-        results = run_backfill(app.runtime(), datetime.fromisoformat(start).date(), datetime.fromisoformat(end).date(), delay=delay, progress=sys.stderr.isatty())
+        results = run_backfill(
+            app.runtime(),
+            datetime.fromisoformat(start).date(),
+            datetime.fromisoformat(end).date(),
+            delay=delay,
+            progress=sys.stderr.isatty(),
+        )
         bad = [r for r in results if not r.ok]
         click.echo(f"{len(results)} dates processed, {len(bad)} failed")
         for r in bad:
@@ -93,9 +117,9 @@ def register(main: click.Group) -> None:
         if bad:
             sys.exit(1)
 
-    _register_watchlist(main, pass_app, handled, App)
-    _register_subscribers(main, pass_app, handled, App)
-    _register_alerts(main, pass_app, handled, App)
+    _register_watchlist(main)
+    _register_subscribers(main)
+    _register_alerts(main)
 
     @main.command()
     @click.option("--host", help="Bind address (default [http] host, 127.0.0.1)")
@@ -111,12 +135,20 @@ def register(main: click.Group) -> None:
 
 def _watch_rows(session: Any) -> list[dict[str, Any]]:
     return [
-        {"name": r.name, "aliases": r.aliases, "tags": r.tags, "country": r.country, "entity_type": r.entity_type, "notes": r.notes, "origin": r.origin}
+        {
+            "name": r.name,
+            "aliases": r.aliases,
+            "tags": r.tags,
+            "country": r.country,
+            "entity_type": r.entity_type,
+            "notes": r.notes,
+            "origin": r.origin,
+        }
         for r in session.scalars(select(WatchEntityRow).order_by(WatchEntityRow.name))
     ]
 
 
-def _register_watchlist(main: click.Group, pass_app: Any, handled: Any, App: Any) -> None:
+def _register_watchlist(main: click.Group) -> None:
     @main.group()
     def watchlist() -> None:
         """Tracked entities (config, bundled default, and added here)."""
@@ -126,7 +158,7 @@ def _register_watchlist(main: click.Group, pass_app: Any, handled: Any, App: Any
     @FORMAT_OPTION
     @pass_app
     @handled
-    def wl_list(app: Any, tag: str | None, fmt: str) -> None:
+    def wl_list(app: App, tag: str | None, fmt: str) -> None:
         """Every tracked entity."""
         with transaction(app.runtime().sessions) as session:
             rows = [r for r in _watch_rows(session) if not tag or tag in r["tags"]]
@@ -140,7 +172,14 @@ def _register_watchlist(main: click.Group, pass_app: Any, handled: Any, App: Any
     @click.option("--notes")
     @pass_app
     @handled
-    def wl_add(app: Any, name: str, aliases: tuple[str, ...], tags: tuple[str, ...], country: str | None, notes: str | None) -> None:
+    def wl_add(
+        app: Any,
+        name: str,
+        aliases: tuple[str, ...],
+        tags: tuple[str, ...],
+        country: str | None,
+        notes: str | None,
+    ) -> None:
         """Track a name (with aliases and tags)."""
         with transaction(app.runtime().sessions) as session:
             _upsert_watch(session, WatchSettings(name, aliases, tags, country, None, notes))
@@ -150,7 +189,7 @@ def _register_watchlist(main: click.Group, pass_app: Any, handled: Any, App: Any
     @click.argument("name")
     @pass_app
     @handled
-    def wl_remove(app: Any, name: str) -> None:
+    def wl_remove(app: App, name: str) -> None:
         """Stop tracking a name added here (config entries live in the config)."""
         with transaction(app.runtime().sessions) as session:
             row = session.scalars(select(WatchEntityRow).where(WatchEntityRow.name == name)).first()
@@ -158,7 +197,11 @@ def _register_watchlist(main: click.Group, pass_app: Any, handled: Any, App: Any
                 click.echo(f"error: not tracked: {name}", err=True)
                 sys.exit(1)
             if row.origin != "cli":
-                click.echo(f"error: {name} comes from the {row.origin} watchlist; change the config instead", err=True)
+                click.echo(
+                    f"error: {name} comes from the {row.origin} watchlist; "
+                    "change the config instead",
+                    err=True,
+                )
                 sys.exit(1)
             session.delete(row)
         click.echo(f"removed {name}")
@@ -167,7 +210,7 @@ def _register_watchlist(main: click.Group, pass_app: Any, handled: Any, App: Any
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @pass_app
     @handled
-    def wl_import(app: Any, file: Path) -> None:
+    def wl_import(app: App, file: Path) -> None:
         """Import a CSV (name,aliases,tags,country,notes; ';'-separated lists) or TOML file."""
         items = load_watchlist_file(file) if file.suffix == ".toml" else _read_watch_csv(file)
         with transaction(app.runtime().sessions) as session:
@@ -182,7 +225,14 @@ def _read_watch_csv(path: Path) -> tuple[WatchSettings, ...]:
 
     with path.open(encoding="utf-8-sig", newline="") as fh:
         return tuple(
-            WatchSettings(row["name"].strip(), split(row.get("aliases")), split(row.get("tags")), row.get("country") or None, None, row.get("notes") or None)
+            WatchSettings(
+                row["name"].strip(),
+                split(row.get("aliases")),
+                split(row.get("tags")),
+                row.get("country") or None,
+                None,
+                row.get("notes") or None,
+            )
             for row in csv.DictReader(fh)
             if (row.get("name") or "").strip()
         )
@@ -193,10 +243,16 @@ def _upsert_watch(session: Any, w: WatchSettings) -> None:
     if row is None:
         row = WatchEntityRow(name=w.name)
         session.add(row)
-    row.aliases, row.tags, row.country, row.notes, row.origin = list(w.aliases), list(w.tags), w.country, w.notes, "cli"
+    row.aliases, row.tags, row.country, row.notes, row.origin = (
+        list(w.aliases),
+        list(w.tags),
+        w.country,
+        w.notes,
+        "cli",
+    )
 
 
-def _register_subscribers(main: click.Group, pass_app: Any, handled: Any, App: Any) -> None:
+def _register_subscribers(main: click.Group) -> None:
     @main.group()
     def subscribers() -> None:
         """Who gets alerts, and through which channel (apprise URL held in env or a file)."""
@@ -205,13 +261,22 @@ def _register_subscribers(main: click.Group, pass_app: Any, handled: Any, App: A
     @FORMAT_OPTION
     @pass_app
     @handled
-    def sub_list(app: Any, fmt: str) -> None:
+    def sub_list(app: App, fmt: str) -> None:
         """Subscribers and their filters (never the secret URL)."""
         with transaction(app.runtime().sessions) as session:
             rows = [
-                {"name": s.name, "mode": s.mode, "digest_at": s.digest_at, "url_env": s.url_env, "url_file": s.url_file,
-                 "url_set": bool(resolve_secret(s.url_env, s.url_file)), "tags": list(s.tags), "sources": list(s.sources),
-                 "kinds": list(s.kinds), "min_score": s.min_score}  # fmt: skip
+                {
+                    "name": s.name,
+                    "mode": s.mode,
+                    "digest_at": s.digest_at,
+                    "url_env": s.url_env,
+                    "url_file": s.url_file,
+                    "url_set": bool(resolve_secret(s.url_env, s.url_file)),
+                    "tags": list(s.tags),
+                    "sources": list(s.sources),
+                    "kinds": list(s.kinds),
+                    "min_score": s.min_score,
+                }
                 for s in alerting.subscribers(session)
             ]
         emit(rows, fmt, ["name", "mode", "url_env", "url_set", "tags", "sources", "kinds"])
@@ -222,27 +287,53 @@ def _register_subscribers(main: click.Group, pass_app: Any, handled: Any, App: A
     @click.option("--url-file", help="File holding the apprise URL")
     @click.option("--tag", "tags", multiple=True)
     @click.option("--source", "sources", multiple=True)
-    @click.option("--kind", "kinds", multiple=True, type=click.Choice(["added", "removed", "modified"]))
+    @click.option(
+        "--kind", "kinds", multiple=True, type=click.Choice(["added", "removed", "modified"])
+    )
     @click.option("--min-score", type=float, default=0.0)
     @click.option("--digest-at", help="'08:00 America/New_York' for a daily digest")
     @pass_app
     @handled
-    def sub_add(app: Any, name: str, url_env: str | None, url_file: str | None, tags: tuple[str, ...], sources: tuple[str, ...], kinds: tuple[str, ...], min_score: float, digest_at: str | None) -> None:
+    def sub_add(
+        app: Any,
+        name: str,
+        url_env: str | None,
+        url_file: str | None,
+        tags: tuple[str, ...],
+        sources: tuple[str, ...],
+        kinds: tuple[str, ...],
+        min_score: float,
+        digest_at: str | None,
+    ) -> None:
         """Add a subscriber (the URL itself is never stored, only where to find it)."""
         if not url_env and not url_file:
             raise click.UsageError("give --url-env or --url-file")
         with transaction(app.runtime().sessions) as session:
             if session.scalars(select(SubscriberRow).where(SubscriberRow.name == name)).first():
                 raise click.UsageError(f"subscriber {name} exists")
-            session.add(SubscriberRow(name=name, url_env=url_env, url_file=url_file, mode="digest" if digest_at else "immediate", digest_at=digest_at, origin="cli",
-                                      filters={"tags": list(tags), "sources": list(sources), "kinds": list(kinds), "min_score": min_score}))  # fmt: skip
+            session.add(
+                SubscriberRow(
+                    name=name,
+                    url_env=url_env,
+                    url_file=url_file,
+                    mode="digest" if digest_at else "immediate",
+                    digest_at=digest_at,
+                    origin="cli",
+                    filters={
+                        "tags": list(tags),
+                        "sources": list(sources),
+                        "kinds": list(kinds),
+                        "min_score": min_score,
+                    },
+                )
+            )
         click.echo(f"added {name}")
 
     @subscribers.command("remove")
     @click.argument("name")
     @pass_app
     @handled
-    def sub_remove(app: Any, name: str) -> None:
+    def sub_remove(app: App, name: str) -> None:
         """Remove a subscriber added here."""
         with transaction(app.runtime().sessions) as session:
             row = session.scalars(select(SubscriberRow).where(SubscriberRow.name == name)).first()
@@ -255,7 +346,7 @@ def _register_subscribers(main: click.Group, pass_app: Any, handled: Any, App: A
     @click.argument("name")
     @pass_app
     @handled
-    def sub_test(app: Any, name: str) -> None:
+    def sub_test(app: App, name: str) -> None:
         """Send a real test message and report apprise's result."""
         from watcher import notify
 
@@ -265,7 +356,11 @@ def _register_subscribers(main: click.Group, pass_app: Any, handled: Any, App: A
             raise click.UsageError(f"no subscriber {name}")
         url = resolve_secret(subs[name].url_env, subs[name].url_file)
         if not url:
-            click.echo(f"error: no apprise URL found for {name} (url_env={subs[name].url_env}, url_file={subs[name].url_file})", err=True)
+            click.echo(
+                f"error: no apprise URL found for {name} "
+                f"(url_env={subs[name].url_env}, url_file={subs[name].url_file})",
+                err=True,
+            )
             sys.exit(1)
         result = notify.deliver(url, notify.render_test(name))
         click.echo("sent" if result.ok else f"failed: {result.error}")
@@ -273,7 +368,7 @@ def _register_subscribers(main: click.Group, pass_app: Any, handled: Any, App: A
             sys.exit(1)
 
 
-def _register_alerts(main: click.Group, pass_app: Any, handled: Any, App: Any) -> None:
+def _register_alerts(main: click.Group) -> None:
     @main.group()
     def alerts() -> None:
         """The outbox: pending, sent, failed and dead alerts."""
@@ -284,25 +379,39 @@ def _register_alerts(main: click.Group, pass_app: Any, handled: Any, App: Any) -
     @FORMAT_OPTION
     @pass_app
     @handled
-    def alerts_list(app: Any, status: str | None, limit: int, fmt: str) -> None:
+    def alerts_list(app: App, status: str | None, limit: int, fmt: str) -> None:
         """Alerts, newest first."""
         with transaction(app.runtime().sessions) as session:
             q = select(AlertRow).order_by(AlertRow.id.desc()).limit(limit)
             if status:
                 q = q.where(AlertRow.status == status)
             rows = [
-                {"id": a.id, "subscriber": a.subscriber, "kind": a.kind, "status": a.status, "attempts": a.attempts,
-                 "change_id": a.change_id, "name": a.payload.get("name") or a.payload.get("title"), "created_at": a.created_at.isoformat(),
-                 "sent_at": a.sent_at.isoformat() if a.sent_at else None, "last_error": a.last_error, "key": a.idempotency_key}  # fmt: skip
+                {
+                    "id": a.id,
+                    "subscriber": a.subscriber,
+                    "kind": a.kind,
+                    "status": a.status,
+                    "attempts": a.attempts,
+                    "change_id": a.change_id,
+                    "name": a.payload.get("name") or a.payload.get("title"),
+                    "created_at": a.created_at.isoformat(),
+                    "sent_at": a.sent_at.isoformat() if a.sent_at else None,
+                    "last_error": a.last_error,
+                    "key": a.idempotency_key,
+                }
                 for a in session.scalars(q)
             ]
-        emit(rows, fmt, ["id", "subscriber", "kind", "status", "attempts", "name", "created_at", "last_error"])
+        emit(
+            rows,
+            fmt,
+            ["id", "subscriber", "kind", "status", "attempts", "name", "created_at", "last_error"],
+        )
 
     @alerts.command("retry")
     @click.argument("ids", nargs=-1, type=int)
     @pass_app
     @handled
-    def alerts_retry(app: Any, ids: tuple[int, ...]) -> None:
+    def alerts_retry(app: App, ids: tuple[int, ...]) -> None:
         """Re-queue dead/failed alerts (all, or the given ids)."""
         from watcher.dispatch import retry_alerts
 

@@ -129,13 +129,28 @@ class Settings:
 
 
 _SOURCE_KEYS = {
-    "enabled", "url", "companions", "interval", "min_records", "max_records",
-    "max_removed_share", "stale_after",
-}  # fmt: skip
+    "enabled",
+    "url",
+    "companions",
+    "interval",
+    "min_records",
+    "max_records",
+    "max_removed_share",
+    "stale_after",
+}
 _TOP_KEYS = {
-    "database", "http", "fetch", "sources", "include_default_watchlist", "watchlist",
-    "watchlist_file", "subscribers", "operators", "match", "alerts",
-}  # fmt: skip
+    "database",
+    "http",
+    "fetch",
+    "sources",
+    "include_default_watchlist",
+    "watchlist",
+    "watchlist_file",
+    "subscribers",
+    "operators",
+    "match",
+    "alerts",
+}
 
 
 def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
@@ -182,7 +197,9 @@ def _dataclass_from(cls: type, table: Mapping[str, Any], where: str) -> Any:
     return cls(**values)
 
 
-def _load_source(name: str, table: Mapping[str, Any], option_keys: Mapping[str, type]) -> SourceSettings:
+def _load_source(
+    name: str, table: Mapping[str, Any], option_keys: Mapping[str, type]
+) -> SourceSettings:
     where = f"sources.{name}."
     _check_keys(table, _SOURCE_KEYS | set(option_keys), where)
     kw: dict[str, Any] = {"name": name}
@@ -228,7 +245,9 @@ def _load_watch(item: Any, where: str) -> WatchSettings:
         aliases=_str_list(item, "aliases", where + ".") if "aliases" in item else (),
         tags=_str_list(item, "tags", where + ".") if "tags" in item else (),
         country=_typed(item, "country", str, where + ".") if "country" in item else None,
-        entity_type=_typed(item, "entity_type", str, where + ".") if "entity_type" in item else None,
+        entity_type=_typed(item, "entity_type", str, where + ".")
+        if "entity_type" in item
+        else None,
         notes=_typed(item, "notes", str, where + ".") if "notes" in item else None,
     )
 
@@ -244,7 +263,17 @@ def load_watchlist_file(path: Path) -> tuple[WatchSettings, ...]:
     return tuple(_load_watch(item, f"watchlist[{i}]") for i, item in enumerate(items))
 
 
-_SUB_KEYS = {"name", "url_env", "url_file", "tags", "sources", "kinds", "min_score", "mode", "digest_at"}
+_SUB_KEYS = {
+    "name",
+    "url_env",
+    "url_file",
+    "tags",
+    "sources",
+    "kinds",
+    "min_score",
+    "mode",
+    "digest_at",
+}
 
 
 def _load_subscriber(item: Any, where: str) -> SubscriberSettings:
@@ -307,7 +336,9 @@ def settings_from_dict(
     sources: dict[str, SourceSettings] = {}
     for name, table in sources_table.items():
         if name not in registry.SOURCES:
-            raise ConfigError(f"sources.{name}: unknown source (known: {', '.join(registry.SOURCES)})")
+            raise ConfigError(
+                f"sources.{name}: unknown source (known: {', '.join(registry.SOURCES)})"
+            )
         if not isinstance(table, Mapping):
             raise ConfigError(f"sources.{name}: expected a table")
         sources[name] = _load_source(name, table, registry.SOURCES[name].option_keys)
@@ -317,14 +348,17 @@ def settings_from_dict(
             current = sources.get(name) or SourceSettings(name=name)
             sources[name] = _replace(current, url=env_url)
 
-    watchlist = [_load_watch(w, f"watchlist[{i}]") for i, w in enumerate(_list_of_tables(data, "watchlist"))]
+    watchlist = [
+        _load_watch(w, f"watchlist[{i}]") for i, w in enumerate(_list_of_tables(data, "watchlist"))
+    ]
     if "watchlist_file" in data:
         path = Path(_typed(data, "watchlist_file", str, ""))
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         watchlist += load_watchlist_file(path)
     subscribers = tuple(
-        _load_subscriber(s, f"subscribers[{i}]") for i, s in enumerate(_list_of_tables(data, "subscribers"))
+        _load_subscriber(s, f"subscribers[{i}]")
+        for i, s in enumerate(_list_of_tables(data, "subscribers"))
     )
     names = [s.name for s in subscribers]
     if len(names) != len(set(names)):
@@ -388,7 +422,9 @@ def load_settings(explicit: str | None = None, env: Mapping[str, str] | None = N
     return settings_from_dict(data, env, base_dir=path.parent, config_path=str(path))
 
 
-def resolve_secret(url_env: str | None, url_file: str | None, env: Mapping[str, str] | None = None) -> str | None:
+def resolve_secret(
+    url_env: str | None, url_file: str | None, env: Mapping[str, str] | None = None
+) -> str | None:
     """Read a secret only when it is needed; never log the value."""
     env = os.environ if env is None else env
     if url_env and env.get(url_env):

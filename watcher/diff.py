@@ -65,12 +65,16 @@ def diff_full(
             removed.remove(before)
             added.remove(after)
             # The party keeps its old key's history: reported once, as a modification.
-            changes.append(Change("modified", after.key, before, after, field_changes(before, after)))
+            changes.append(
+                Change("modified", after.key, before, after, field_changes(before, after))
+            )
     changes += [Change("removed", e.key, e, None) for e in removed]
     changes += [Change("added", e.key, None, e) for e in added]
     for key in sorted(old.keys() & new.keys()):
         if old[key].content_hash() != new[key].content_hash():
-            changes.append(Change("modified", key, old[key], new[key], field_changes(old[key], new[key])))
+            changes.append(
+                Change("modified", key, old[key], new[key], field_changes(old[key], new[key]))
+            )
     return sorted(changes, key=lambda c: (c.kind, c.key))
 
 

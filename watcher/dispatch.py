@@ -40,7 +40,12 @@ class DispatchSummary:
     held: int = 0
 
     def __add__(self, other: DispatchSummary) -> DispatchSummary:
-        return DispatchSummary(self.sent + other.sent, self.failed + other.failed, self.dead + other.dead, self.held + other.held)
+        return DispatchSummary(
+            self.sent + other.sent,
+            self.failed + other.failed,
+            self.dead + other.dead,
+            self.held + other.held,
+        )
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,9 @@ class Claimed:
     created_at: datetime
 
 
-def dispatch_pending(rt: Runtime, limit: int = 1000, now: datetime | None = None) -> DispatchSummary:
+def dispatch_pending(
+    rt: Runtime, limit: int = 1000, now: datetime | None = None
+) -> DispatchSummary:
     """Send every due alert once; returns counts."""
     now = now or rt.clock()
     with transaction(rt.sessions) as session:
@@ -66,13 +73,18 @@ def dispatch_pending(rt: Runtime, limit: int = 1000, now: datetime | None = None
         return DispatchSummary()
     total = DispatchSummary()
     with ThreadPoolExecutor(max_workers=min(8, len(by_sub))) as pool:
-        futures = [pool.submit(_serve_subscriber, rt, name, subs.get(name), alerts, now) for name, alerts in by_sub.items()]
+        futures = [
+            pool.submit(_serve_subscriber, rt, name, subs.get(name), alerts, now)
+            for name, alerts in by_sub.items()
+        ]
         for f in futures:
             total = total + f.result()
     return total
 
 
-def claim_due(rt: Runtime, subs: dict[str, SubscriberSettings], limit: int, now: datetime) -> list[Claimed]:
+def claim_due(
+    rt: Runtime, subs: dict[str, SubscriberSettings], limit: int, now: datetime
+) -> list[Claimed]:
     """Lease due alerts; SKIP LOCKED lets replicas share the outbox without double sends."""
     with transaction(rt.sessions) as session:
         q = (
@@ -87,10 +99,23 @@ def claim_due(rt: Runtime, subs: dict[str, SubscriberSettings], limit: int, now:
         claimed = []
         for row in rows:
             sub = subs.get(row.subscriber)
-            if sub is not None and sub.mode == "digest" and row.created_at >= last_digest_boundary(sub, now):
+            if (
+                sub is not None
+                and sub.mode == "digest"
+                and row.created_at >= last_digest_boundary(sub, now)
+            ):
                 continue  # held until the subscriber's next digest time
             row.next_attempt_at = now + LEASE
-            claimed.append(Claimed(row.id, row.subscriber, row.kind, dict(row.payload), row.attempts, row.created_at))
+            claimed.append(
+                Claimed(
+                    row.id,
+                    row.subscriber,
+                    row.kind,
+                    dict(row.payload),
+                    row.attempts,
+                    row.created_at,
+                )
+            )
     return claimed
 
 
@@ -106,7 +131,9 @@ def last_digest_boundary(sub: SubscriberSettings, now: datetime) -> datetime:
     return boundary
 
 
-def _serve_subscriber(rt: Runtime, name: str, sub: SubscriberSettings | None, alerts: Sequence[Claimed], now: datetime) -> DispatchSummary:
+def _serve_subscriber(
+    rt: Runtime, name: str, sub: SubscriberSettings | None, alerts: Sequence[Claimed], now: datetime
+) -> DispatchSummary:
     url = _url_for(rt.settings, name, sub)
     if sub is not None and sub.mode == "digest":
         return _send_digest(rt, name, url, alerts, now)
@@ -125,51 +152,80 @@ def _url_for(settings: Settings, name: str, sub: SubscriberSettings | None) -> s
     return resolve_secret(sub.url_env, sub.url_file)
 
 
-def _send_digest(rt: Runtime, name: str, url: str | None, alerts: Sequence[Claimed], now: datetime) -> DispatchSummary:
+def _send_digest(
+    rt: Runtime, name: str, url: str | None, alerts: Sequence[Claimed], now: datetime
+) -> DispatchSummary:
     ok, error = _deliver(rt.settings, url, alerts, name, digest=True)
     return _record(rt, alerts, ok, error, now)
 
 
-def _deliver(settings: Settings, url: str | None, alerts: Sequence[Claimed], name: str, digest: bool = False) -> tuple[bool, str | None]:
+def _deliver(
+    settings: Settings, url: str | None, alerts: Sequence[Claimed], name: str, digest: bool = False
+) -> tuple[bool, str | None]:
     from watcher import notify
 
     if not url:
-        where = "[operators] url_env/url_file" if name == alerting.OPERATORS else f"subscriber {name!r}: url_env/url_file"
+        where = (
+            "[operators] url_env/url_file"
+            if name == alerting.OPERATORS
+            else f"subscriber {name!r}: url_env/url_file"
+        )
         return False, f"no apprise URL configured or found ({where})"
     templates = settings.alerts.templates_dir
     try:
         if digest:
             events = [notify.AlertEvent.from_payload(a.payload) for a in alerts]
-            rendered = notify.render_digest(events, f"{len(events)} changes", templates_dir=templates)
+            rendered = notify.render_digest(
+                events, f"{len(events)} changes", templates_dir=templates
+            )
         elif alerts[0].kind == "operator":
-            rendered = notify.render_operator(notify.OperatorEvent.from_payload(alerts[0].payload), templates_dir=templates)
+            rendered = notify.render_operator(
+                notify.OperatorEvent.from_payload(alerts[0].payload), templates_dir=templates
+            )
         else:
-            rendered = notify.render_alert(notify.AlertEvent.from_payload(alerts[0].payload), templates_dir=templates)
+            rendered = notify.render_alert(
+                notify.AlertEvent.from_payload(alerts[0].payload), templates_dir=templates
+            )
         result = notify.deliver(url, rendered)
     except Exception as exc:  # noqa: BLE001 - a template or plugin bug must not stop the outbox
         return False, f"{type(exc).__name__}: {notify.redact(str(exc))}"
     return result.ok, result.error
 
 
-def _record(rt: Runtime, alerts: Sequence[Claimed], ok: bool, error: str | None, now: datetime) -> DispatchSummary:
+def _record(
+    rt: Runtime, alerts: Sequence[Claimed], ok: bool, error: str | None, now: datetime
+) -> DispatchSummary:
     max_attempts = rt.settings.alerts.max_attempts
     sent = failed = dead = 0
     with transaction(rt.sessions) as session:
         for alert in alerts:
             attempts = alert.attempts + 1
             if ok:
-                values: dict[str, Any] = {"status": "sent", "sent_at": rt.clock(), "attempts": attempts, "last_error": None}
+                values: dict[str, Any] = {
+                    "status": "sent",
+                    "sent_at": rt.clock(),
+                    "attempts": attempts,
+                    "last_error": None,
+                }
                 sent += 1
             elif attempts >= max_attempts:
                 values = {"status": "dead", "attempts": attempts, "last_error": error}
                 dead += 1
                 _dead_incident(session, rt.settings, alert, error, now)
             else:
-                values = {"status": "failed", "attempts": attempts, "last_error": error, "next_attempt_at": now + backoff(rt.settings, attempts)}
+                values = {
+                    "status": "failed",
+                    "attempts": attempts,
+                    "last_error": error,
+                    "next_attempt_at": now + backoff(rt.settings, attempts),
+                }
                 failed += 1
             session.execute(update(AlertRow).where(AlertRow.id == alert.id).values(**values))
     if not ok:
-        log.warning("delivery failed", extra={"subscriber": alerts[0].subscriber, "alerts": len(alerts), "error": error})
+        log.warning(
+            "delivery failed",
+            extra={"subscriber": alerts[0].subscriber, "alerts": len(alerts), "error": error},
+        )
     return DispatchSummary(sent, failed, dead)
 
 
@@ -178,15 +234,22 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
     return timedelta(seconds=base * random.uniform(0.8, 1.2))
 
 
-def _dead_incident(session: Session, settings: Settings, alert: Claimed, error: str | None, now: datetime) -> None:
+def _dead_incident(
+    session: Session, settings: Settings, alert: Claimed, error: str | None, now: datetime
+) -> None:
     if alert.subscriber == alerting.OPERATORS:
         return  # the operators channel itself is broken: nobody to tell but the log
     alerting.open_incident(
-        session, settings, f"dead:{alert.subscriber}", source=None, kind="dead_alerts",
+        session,
+        settings,
+        f"dead:{alert.subscriber}",
+        source=None,
+        kind="dead_alerts",
         title=f"alerts to {alert.subscriber} are dead",
-        detail=f"alert {alert.id} gave up after {alert.attempts + 1} attempts: {error}. Re-queue with `watcher alerts retry`.",
+        detail=f"alert {alert.id} gave up after {alert.attempts + 1} attempts: {error}. "
+        "Re-queue with `watcher alerts retry`.",
         now=now,
-    )  # fmt: skip
+    )
 
 
 def retry_alerts(session: Session, ids: Sequence[int] | None, now: datetime) -> int:
@@ -194,5 +257,7 @@ def retry_alerts(session: Session, ids: Sequence[int] | None, now: datetime) -> 
     q = update(AlertRow).where(AlertRow.status.in_(("dead", "failed")))
     if ids:
         q = q.where(AlertRow.id.in_(list(ids)))
-    result = session.execute(q.values(status="pending", attempts=0, next_attempt_at=now, last_error=None))
+    result = session.execute(
+        q.values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
+    )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -1,13 +1,13 @@
 """The error tree. Transient errors are retried next poll; permanent ones need a person.
 
-    WatcherError
-    ├── ConfigError             bad or missing configuration (names the key)
-    ├── FetchError
-    │   ├── TransientFetchError network failure, timeout, 5xx, 429
-    │   └── PermanentFetchError 4xx, body too large, HTML where data was expected
-    ├── ParseError              bytes that are not the format the source expects
-    ├── GuardError              parsed, but not believable (too few records, mass removal)
-    └── StoreError              history would be damaged (e.g. out-of-order replay)
+WatcherError
+├── ConfigError             bad or missing configuration (names the key)
+├── FetchError
+│   ├── TransientFetchError network failure, timeout, 5xx, 429
+│   └── PermanentFetchError 4xx, body too large, HTML where data was expected
+├── ParseError              bytes that are not the format the source expects
+├── GuardError              parsed, but not believable (too few records, mass removal)
+└── StoreError              history would be damaged (e.g. out-of-order replay)
 """
 
 

@@ -44,7 +44,9 @@ class Response:
         return self.status == 304
 
 
-def make_client(settings: FetchSettings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+def make_client(
+    settings: FetchSettings, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
     return httpx.Client(
         timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 20.0)),
         follow_redirects=True,
@@ -81,7 +83,9 @@ def fetch(
             sleep(delay + random.uniform(0, delay / 2))
 
 
-def _get_once(client: httpx.Client, url: str, headers: Mapping[str, str], max_bytes: int) -> Response:
+def _get_once(
+    client: httpx.Client, url: str, headers: Mapping[str, str], max_bytes: int
+) -> Response:
     try:
         with client.stream("GET", url, headers=dict(headers)) as resp:
             if resp.status_code == 304:
@@ -92,7 +96,9 @@ def _get_once(client: httpx.Client, url: str, headers: Mapping[str, str], max_by
                 raise PermanentFetchError(f"HTTP {resp.status_code} from {_host(url)}")
             declared = resp.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise PermanentFetchError(f"body of {declared} bytes exceeds the {max_bytes}-byte cap")
+                raise PermanentFetchError(
+                    f"body of {declared} bytes exceeds the {max_bytes}-byte cap"
+                )
             chunks: list[bytes] = []
             size = 0
             for chunk in resp.iter_bytes():

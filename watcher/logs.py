@@ -17,7 +17,12 @@ _SECRETS = [
     (re.compile(r"hooks\.slack\.com/services/[A-Za-z0-9/]+"), "hooks.slack.com/services/***"),
     (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]+"), "xox?-***"),
     (re.compile(r"(?i)(token|password|passwd|secret|apikey|api_key|key)=([^&\s]+)"), r"\1=***"),
-    (re.compile(r"(?i)\b(slack|discord|msteams|tgram|pover|json|jsons|form|forms|mailto|mailtos)://[^\s]+"), r"\1://***"),
+    (
+        re.compile(
+            r"(?i)\b(slack|discord|msteams|tgram|pover|json|jsons|form|forms|mailto|mailtos)://[^\s]+"
+        ),
+        r"\1://***",
+    ),
 ]
 
 
@@ -53,7 +58,11 @@ class _JsonFormatter(logging.Formatter):
 def configure_logging(level: int = logging.INFO, json_lines: bool | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     use_json = (not sys.stderr.isatty()) if json_lines is None else json_lines
-    handler.setFormatter(_JsonFormatter() if use_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        _JsonFormatter()
+        if use_json
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     handler.addFilter(_Redacting())
     root = logging.getLogger()
     root.handlers[:] = [handler]

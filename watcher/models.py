@@ -160,7 +160,9 @@ def make_entry(
         aliases=tuple(a for a in _unique_sorted(aliases) if a != clean_name),
         addresses=tuple(sorted(addr, key=lambda a: _address_sort_key(a))),
         programs=_unique_sorted(programs),
-        ids=tuple(sorted((i for i in idents if i.value), key=lambda i: (i.type, i.value, i.country or ""))),
+        ids=tuple(
+            sorted((i for i in idents if i.value), key=lambda i: (i.type, i.value, i.country or ""))
+        ),
         remarks=_clean(remarks),
         citations=_unique_sorted(citations),
         dates={k: v for k, v in sorted((dates or {}).items()) if v},

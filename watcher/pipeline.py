@@ -101,15 +101,30 @@ def _poll(rt: Runtime, name: str, started: datetime, t0: float) -> RunResult:
     source, settings = make_source(rt.settings, name)
     with transaction(rt.sessions) as session:
         state = store.get_state(session, name)
-        known = frozenset(store.current_entries(session, name)) if source.mode == "incremental" else frozenset()
+        known = (
+            frozenset(store.current_entries(session, name))
+            if source.mode == "incremental"
+            else frozenset()
+        )
     files, validators = fetch_files(rt, source, settings, state.validators, known)
     if files is None:  # 304 on the primary file
         with transaction(rt.sessions) as session:
-            store.record_check(session, name, started_at=started, duration_ms=_ms(t0), outcome="unchanged", http_status=304)
+            store.record_check(
+                session,
+                name,
+                started_at=started,
+                duration_ms=_ms(t0),
+                outcome="unchanged",
+                http_status=304,
+            )
             store.save_state(session, name, checked_at=started, success=True, validators=validators)
-            alerting.close_incident(session, rt.settings, f"failing:{name}", now=started, recovered=True)
+            alerting.close_incident(
+                session, rt.settings, f"failing:{name}", now=started, recovered=True
+            )
         return RunResult(name, "unchanged", duration_ms=_ms(t0))
-    raw = RawSnapshot(name, tuple(files), source.digest({f.name: f.content for f in files}), started)
+    raw = RawSnapshot(
+        name, tuple(files), source.digest({f.name: f.content for f in files}), started
+    )
     return ingest(rt, source, settings, raw, validators=validators, t0=t0)
 
 
@@ -122,7 +137,9 @@ def fetch_files(
 ) -> tuple[list[FetchedFile] | None, dict[str, Any]]:
     """Fetch what the source plans (and follows); None when the primary file is not modified."""
     url = settings.url or source.default_url
-    companions = settings.companions if settings.companions is not None else source.default_companions
+    companions = (
+        settings.companions if settings.companions is not None else source.default_companions
+    )
     queue = list(source.plan(url, companions).files)
     files: list[FetchedFile] = []
     new_validators: dict[str, Any] = dict(validators)
@@ -131,12 +148,24 @@ def fetch_files(
         fname, furl = queue.pop(0)
         conditional = fname == "primary" and source.mode == "full"
         v = validators.get(furl, {}) if conditional else {}
-        resp = fetch(rt.http(), furl, rt.settings.fetch, Validators(v.get("etag"), v.get("last_modified")))
+        resp = fetch(
+            rt.http(), furl, rt.settings.fetch, Validators(v.get("etag"), v.get("last_modified"))
+        )
         if resp.not_modified:
             return None, new_validators
         if resp.etag or resp.last_modified:
             new_validators[furl] = {"etag": resp.etag, "last_modified": resp.last_modified}
-        files.append(FetchedFile(fname, furl, resp.content, resp.status, resp.etag, resp.last_modified, resp.content_type))
+        files.append(
+            FetchedFile(
+                fname,
+                furl,
+                resp.content,
+                resp.status,
+                resp.etag,
+                resp.last_modified,
+                resp.content_type,
+            )
+        )
         if followed < MAX_FOLLOW:
             more = source.follow(fname, furl, resp.content, known)[: MAX_FOLLOW - followed]
             followed += len(more)
@@ -165,9 +194,32 @@ def ingest(
         latest = store.latest_snapshot(session, name)
         if latest is not None and latest.sha256 == raw.sha256 and origin == "poll":
             outcome = "unchanged" if latest.status == "ok" else latest.status
-            store.record_check(session, name, started_at=raw.fetched_at, duration_ms=_ms(t0), outcome=outcome, http_status=status, size=total, snapshot_id=latest.id)
-            store.save_state(session, name, checked_at=raw.fetched_at, success=latest.status == "ok", error=latest.reason, validators=validators)
-            return RunResult(name, outcome, latest.id, latest.record_count, duration_ms=_ms(t0), error=latest.reason if latest.status != "ok" else None)
+            store.record_check(
+                session,
+                name,
+                started_at=raw.fetched_at,
+                duration_ms=_ms(t0),
+                outcome=outcome,
+                http_status=status,
+                size=total,
+                snapshot_id=latest.id,
+            )
+            store.save_state(
+                session,
+                name,
+                checked_at=raw.fetched_at,
+                success=latest.status == "ok",
+                error=latest.reason,
+                validators=validators,
+            )
+            return RunResult(
+                name,
+                outcome,
+                latest.id,
+                latest.record_count,
+                duration_ms=_ms(t0),
+                error=latest.reason if latest.status != "ok" else None,
+            )
         current = store.current_entries(session, name)
         try:
             parsed = parse_and_guard(source, settings, raw, current)
@@ -175,20 +227,49 @@ def ingest(
             return _reject(rt, session, raw, exc, validators, t0, origin, effective_at)
         when = _effective(raw, parsed, last_good or latest, effective_at)
         snapshot = store.add_snapshot(
-            session, name, files=raw.files, sha256=raw.sha256, fetched_at=raw.fetched_at,
-            published_at=parsed.published_at, effective_at=when, record_count=len(parsed.entries),
-            status="ok", warnings=parsed.warnings, origin=origin,
-        )  # fmt: skip
-        result = _apply(rt, session, source, settings, snapshot, current, parsed, baseline=last_good is None)
-        store.record_check(session, name, started_at=raw.fetched_at, duration_ms=_ms(t0), outcome=result.outcome, http_status=status, size=total, snapshot_id=snapshot.id, changes=result.added + result.removed + result.modified)
-        store.save_state(session, name, checked_at=raw.fetched_at, success=True, validators=validators)
-        alerting.close_incident(session, rt.settings, f"rejected:{name}", now=raw.fetched_at, recovered=True)
-        alerting.close_incident(session, rt.settings, f"failing:{name}", now=raw.fetched_at, recovered=True)
+            session,
+            name,
+            files=raw.files,
+            sha256=raw.sha256,
+            fetched_at=raw.fetched_at,
+            published_at=parsed.published_at,
+            effective_at=when,
+            record_count=len(parsed.entries),
+            status="ok",
+            warnings=parsed.warnings,
+            origin=origin,
+        )
+        result = _apply(
+            rt, session, source, settings, snapshot, current, parsed, baseline=last_good is None
+        )
+        store.record_check(
+            session,
+            name,
+            started_at=raw.fetched_at,
+            duration_ms=_ms(t0),
+            outcome=result.outcome,
+            http_status=status,
+            size=total,
+            snapshot_id=snapshot.id,
+            changes=result.added + result.removed + result.modified,
+        )
+        store.save_state(
+            session, name, checked_at=raw.fetched_at, success=True, validators=validators
+        )
+        alerting.close_incident(
+            session, rt.settings, f"rejected:{name}", now=raw.fetched_at, recovered=True
+        )
+        alerting.close_incident(
+            session, rt.settings, f"failing:{name}", now=raw.fetched_at, recovered=True
+        )
         return RunResult(**{**result.__dict__, "duration_ms": _ms(t0)})
 
 
 def parse_and_guard(
-    source: Source, settings: SourceSettings, raw: RawSnapshot, current: Mapping[str, CurrentVersion]
+    source: Source,
+    settings: SourceSettings,
+    raw: RawSnapshot,
+    current: Mapping[str, CurrentVersion],
 ) -> ParseResult:
     """Refuse anything not believable before it can touch history (DESIGN.md section 7)."""
     if not raw.files or not raw.files[0].content.strip():
@@ -200,8 +281,12 @@ def parse_and_guard(
     entries = parsed.entries
     keys = [e.key for e in entries]
     if len(set(keys)) != len(keys):
-        raise ParseError(f"duplicate keys in parse result ({len(keys) - len(set(keys))} duplicates)")
-    minimum = settings.min_records if settings.min_records is not None else source.default_min_records
+        raise ParseError(
+            f"duplicate keys in parse result ({len(keys) - len(set(keys))} duplicates)"
+        )
+    minimum = (
+        settings.min_records if settings.min_records is not None else source.default_min_records
+    )
     if source.mode == "full" and len(entries) < minimum:
         raise GuardError(f"{len(entries)} records, below min_records={minimum}")
     if settings.max_records is not None and len(entries) > settings.max_records:
@@ -221,10 +306,14 @@ def parse_and_guard(
 
 def looks_like_html(content: bytes) -> bool:
     head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith((b"<!doctype html", b"<html")) or (b"<html" in head and b"<body" in content[:4096].lower())
+    return head.startswith((b"<!doctype html", b"<html")) or (
+        b"<html" in head and b"<body" in content[:4096].lower()
+    )
 
 
-def compute_changes(source: Source, current: Mapping[str, CurrentVersion], entries: Sequence[Entry]) -> list[Change]:
+def compute_changes(
+    source: Source, current: Mapping[str, CurrentVersion], entries: Sequence[Entry]
+) -> list[Change]:
     old = {k: v.entry for k, v in current.items()}
     new = {e.key: e for e in entries}
     if source.mode == "incremental":
@@ -246,15 +335,35 @@ def _apply(
 ) -> RunResult:
     changes = compute_changes(source, current, parsed.entries)
     url = settings.url or source.default_url
-    ids = store.apply_changes(session, snapshot, current, changes, detected_at=rt.clock(), source_url=source.public_url or url, record=not baseline)
+    ids = store.apply_changes(
+        session,
+        snapshot,
+        current,
+        changes,
+        detected_at=rt.clock(),
+        source_url=source.public_url or url,
+        record=not baseline,
+    )
     counts = {k: sum(1 for c in changes if c.kind == k) for k in ("added", "removed", "modified")}
     if baseline:
         return RunResult(source.name, "baseline", snapshot.id, len(parsed.entries))
-    n_matches, n_alerts = alerting.match_and_queue(session, rt.settings, list(zip(ids, changes, strict=True)), now=rt.clock())
-    return RunResult(source.name, "new_snapshot", snapshot.id, len(parsed.entries), matches=n_matches, alerts=n_alerts, **counts)
+    n_matches, n_alerts = alerting.match_and_queue(
+        session, rt.settings, list(zip(ids, changes, strict=True)), now=rt.clock()
+    )
+    return RunResult(
+        source.name,
+        "new_snapshot",
+        snapshot.id,
+        len(parsed.entries),
+        matches=n_matches,
+        alerts=n_alerts,
+        **counts,
+    )
 
 
-def _effective(raw: RawSnapshot, parsed: ParseResult, last: SnapshotInfo | None, explicit: datetime | None) -> datetime:
+def _effective(
+    raw: RawSnapshot, parsed: ParseResult, last: SnapshotInfo | None, explicit: datetime | None
+) -> datetime:
     """The date a snapshot speaks for; history must move forward, never rewrite the past."""
     if explicit is not None:
         if last is not None and explicit <= last.effective_at:
@@ -263,9 +372,15 @@ def _effective(raw: RawSnapshot, parsed: ParseResult, last: SnapshotInfo | None,
                 f"({last.effective_at.date()}); history is append-only"
             )
         return explicit
-    when = parsed.published_at if parsed.published_at and (last is None or parsed.published_at > last.effective_at) else raw.fetched_at
+    when = (
+        parsed.published_at
+        if parsed.published_at and (last is None or parsed.published_at > last.effective_at)
+        else raw.fetched_at
+    )
     if last is not None and when <= last.effective_at:
-        raise StoreError(f"{raw.source}: fetch time {when} is not after the latest snapshot {last.effective_at}")
+        raise StoreError(
+            f"{raw.source}: fetch time {when} is not after the latest snapshot {last.effective_at}"
+        )
     return when
 
 
@@ -283,31 +398,66 @@ def _reject(
     reason = _one_line(exc)
     name = raw.source
     snapshot = store.add_snapshot(
-        session, name, files=raw.files, sha256=raw.sha256, fetched_at=raw.fetched_at,
-        published_at=None, effective_at=effective_at or raw.fetched_at, record_count=0,
-        status=status, reason=reason, origin=origin,
-    )  # fmt: skip
-    store.record_check(session, name, started_at=raw.fetched_at, duration_ms=_ms(t0), outcome=status, size=sum(len(f.content) for f in raw.files), error=reason, snapshot_id=snapshot.id)
-    store.save_state(session, name, checked_at=raw.fetched_at, success=False, error=reason, validators=None)
+        session,
+        name,
+        files=raw.files,
+        sha256=raw.sha256,
+        fetched_at=raw.fetched_at,
+        published_at=None,
+        effective_at=effective_at or raw.fetched_at,
+        record_count=0,
+        status=status,
+        reason=reason,
+        origin=origin,
+    )
+    store.record_check(
+        session,
+        name,
+        started_at=raw.fetched_at,
+        duration_ms=_ms(t0),
+        outcome=status,
+        size=sum(len(f.content) for f in raw.files),
+        error=reason,
+        snapshot_id=snapshot.id,
+    )
+    store.save_state(
+        session, name, checked_at=raw.fetched_at, success=False, error=reason, validators=None
+    )
     alerting.open_incident(
-        session, rt.settings, f"rejected:{name}", source=name, kind=f"snapshot_{status}",
-        title=f"{name}: snapshot {status}", detail=f"{reason} (snapshot {snapshot.id}; history untouched, subscribers not alerted)",
+        session,
+        rt.settings,
+        f"rejected:{name}",
+        source=name,
+        kind=f"snapshot_{status}",
+        title=f"{name}: snapshot {status}",
+        detail=f"{reason} (snapshot {snapshot.id}; history untouched, subscribers not alerted)",
         now=raw.fetched_at,
-    )  # fmt: skip
+    )
     return RunResult(name, status, snapshot.id, error=reason, duration_ms=_ms(t0))
 
 
 def _record_failure(rt: Runtime, name: str, started: datetime, t0: float, message: str) -> None:
     try:
         with transaction(rt.sessions) as session:
-            store.record_check(session, name, started_at=started, duration_ms=_ms(t0), outcome="error", error=message)
-            state = store.save_state(session, name, checked_at=started, success=False, error=message)
+            store.record_check(
+                session,
+                name,
+                started_at=started,
+                duration_ms=_ms(t0),
+                outcome="error",
+                error=message,
+            )
+            state = store.save_state(
+                session, name, checked_at=started, success=False, error=message
+            )
             alerting.check_failing(session, rt.settings, state, now=started)
     except Exception:  # noqa: BLE001 - the database itself may be what failed
         log.exception("could not record the failure of %s", name)
 
 
-def replay(rt: Runtime, name: str, at: datetime, paths: Sequence[tuple[str, bytes, str]]) -> RunResult:
+def replay(
+    rt: Runtime, name: str, at: datetime, paths: Sequence[tuple[str, bytes, str]]
+) -> RunResult:
     """Import archived files (logical name, bytes, origin path) as a snapshot dated `at`."""
     source, settings = make_source(rt.settings, name)
     files = tuple(FetchedFile(n, f"file://{p}", data, 200) for n, data, p in paths)

@@ -47,11 +47,15 @@ def test_plan_builds_the_documents_query() -> None:
     for field in ("document_number", "full_text_xml_url", "citation", "abstract", "action"):
         assert field in query["fields[]"]
     assert "conditions%5Bagencies%5D%5B%5D=industry-and-security-bureau" in url
-    assert pi_url == "https://www.federalregister.gov/api/v1/public-inspection-documents/current.json"
+    assert (
+        pi_url == "https://www.federalregister.gov/api/v1/public-inspection-documents/current.json"
+    )
 
 
 def test_plan_options_and_local_server() -> None:
-    source = FederalRegister({"agencies": ["state-department"], "per_page": 20, "public_inspection": False})
+    source = FederalRegister(
+        {"agencies": ["state-department"], "per_page": 20, "public_inspection": False}
+    )
     plan = source.plan("http://127.0.0.1:8123/api/v1/documents.json", ())
     assert len(plan.files) == 1
     query = parse_qs(urlsplit(plan.files[0][1]).query)
@@ -65,7 +69,9 @@ def test_plan_options_and_local_server() -> None:
     ("before", "after", "new"),
     [("2024-04-19", "2024-05-26", ["2024-09344"]), ("2024-05-26", "2025-03-30", ["2024-31509"])],
 )
-def test_pagination_finds_exactly_the_new_documents(before: str, after: str, new: list[str]) -> None:
+def test_pagination_finds_exactly_the_new_documents(
+    before: str, after: str, new: list[str]
+) -> None:
     source = FederalRegister()
     known = frozenset(_keys(source, fixture_bytes(GIFTS.format(before))))
     later = fixture_bytes(GIFTS.format(after))
@@ -102,7 +108,9 @@ def test_bis_capture_documents_and_entity_list_rules() -> None:
     assert "abstract" not in by_key["2026-19021"].raw  # null abstract, no error
     assert all(e.list_code == "FR" and e.entity_type == "document" for e in result.entries)
     assert by_key["2026-19537"].dates["publication_date"] == "2026-09-24"
-    assert result.published_at is not None and result.published_at.date().isoformat() == "2026-09-24"
+    assert (
+        result.published_at is not None and result.published_at.date().isoformat() == "2026-09-24"
+    )
 
 
 def test_bis_follow_asks_for_full_texts_and_the_cursor_page() -> None:

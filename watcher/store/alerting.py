@@ -50,7 +50,10 @@ def sync_watchlist(session: Session, settings: Settings) -> int:
     if settings.include_default_watchlist:
         entities, _topics = load_default_watchlist()
         for e in entities:
-            wanted[e.name] = (WatchSettings(e.name, e.aliases, e.tags, e.country, e.entity_type, e.notes), "default")
+            wanted[e.name] = (
+                WatchSettings(e.name, e.aliases, e.tags, e.country, e.entity_type, e.notes),
+                "default",
+            )
     for w in settings.watchlist:
         wanted[w.name] = (w, "config")
     existing = {r.name: r for r in session.scalars(select(WatchEntityRow))}
@@ -80,8 +83,18 @@ def sync_subscribers(session: Session, settings: Settings) -> None:
         row = existing.get(s.name) or SubscriberRow(name=s.name)
         if row not in existing.values():
             session.add(row)
-        row.url_env, row.url_file, row.mode, row.digest_at = s.url_env, s.url_file, s.mode, s.digest_at
-        row.filters = {"tags": list(s.tags), "sources": list(s.sources), "kinds": list(s.kinds), "min_score": s.min_score}
+        row.url_env, row.url_file, row.mode, row.digest_at = (
+            s.url_env,
+            s.url_file,
+            s.mode,
+            s.digest_at,
+        )
+        row.filters = {
+            "tags": list(s.tags),
+            "sources": list(s.sources),
+            "kinds": list(s.kinds),
+            "min_score": s.min_score,
+        }
         row.origin = "config"
     session.flush()
 
@@ -92,10 +105,16 @@ def subscribers(session: Session) -> list[SubscriberSettings]:
         f = r.filters or {}
         out.append(
             SubscriberSettings(
-                name=r.name, url_env=r.url_env, url_file=r.url_file, tags=tuple(f.get("tags", ())),
-                sources=tuple(f.get("sources", ())), kinds=tuple(f.get("kinds", ())),
-                min_score=float(f.get("min_score", 0.0)), mode=r.mode, digest_at=r.digest_at,
-            )  # fmt: skip
+                name=r.name,
+                url_env=r.url_env,
+                url_file=r.url_file,
+                tags=tuple(f.get("tags", ())),
+                sources=tuple(f.get("sources", ())),
+                kinds=tuple(f.get("kinds", ())),
+                min_score=float(f.get("min_score", 0.0)),
+                mode=r.mode,
+                digest_at=r.digest_at,
+            )
         )
     return out
 
@@ -106,21 +125,31 @@ def build_matcher(session: Session, settings: Settings) -> Any:
     _entities, topics = load_default_watchlist()
     rows = session.scalars(select(WatchEntityRow).order_by(WatchEntityRow.name))
     entities = [
-        WatchEntity(r.name, tuple(r.aliases or ()), tuple(r.tags or ()), r.country, r.entity_type, r.notes)
+        WatchEntity(
+            r.name, tuple(r.aliases or ()), tuple(r.tags or ()), r.country, r.entity_type, r.notes
+        )
         for r in rows
     ]
-    return build_matcher(entities, topics if settings.include_default_watchlist else [], threshold=settings.match.threshold)
+    return build_matcher(
+        entities,
+        topics if settings.include_default_watchlist else [],
+        threshold=settings.match.threshold,
+    )
 
 
 def match_change(matcher: Any, change: Change) -> list[Any]:
     entry = change.entry
     if entry.list_code in ("NEWS", "FR"):
-        text = " ".join(filter(None, [entry.name, entry.remarks, str(entry.raw.get("abstract") or "")]))
+        text = " ".join(
+            filter(None, [entry.name, entry.remarks, str(entry.raw.get("abstract") or "")])
+        )
         return list(matcher.match_text(text))
     return list(matcher.match_entry(entry))
 
 
-def match_and_queue(session: Session, settings: Settings, changes: Sequence[tuple[int, Change]], now: datetime) -> tuple[int, int]:
+def match_and_queue(
+    session: Session, settings: Settings, changes: Sequence[tuple[int, Change]], now: datetime
+) -> tuple[int, int]:
     """Match each stored change; queue one alert per (subscriber, change) that passes filters."""
     if not changes:
         return 0, 0
@@ -130,7 +159,19 @@ def match_and_queue(session: Session, settings: Settings, changes: Sequence[tupl
     for change_id, change in changes:
         found = match_change(matcher, change)
         for m in found:
-            session.add(MatchRow(change_id=change_id, watch=m.watch, watch_kind=m.kind, score=float(m.score), method=m.method, matched_name=m.matched_name, matched_text=m.matched_text, tags=list(m.tags), reason=m.reason))
+            session.add(
+                MatchRow(
+                    change_id=change_id,
+                    watch=m.watch,
+                    watch_kind=m.kind,
+                    score=float(m.score),
+                    method=m.method,
+                    matched_name=m.matched_name,
+                    matched_text=m.matched_text,
+                    tags=list(m.tags),
+                    reason=m.reason,
+                )
+            )
         n_matches += len(found)
         if not found:
             continue
@@ -138,7 +179,15 @@ def match_and_queue(session: Session, settings: Settings, changes: Sequence[tupl
             relevant = [m for m in found if _wants(sub, change, m)]
             if relevant:
                 payload = event_payload(change_id, change, relevant, now)
-                n_alerts += queue_alert(session, sub.name, f"{sub.name}:change:{change_id}", "change", payload, now, change_id=change_id)
+                n_alerts += queue_alert(
+                    session,
+                    sub.name,
+                    f"{sub.name}:change:{change_id}",
+                    "change",
+                    payload,
+                    now,
+                    change_id=change_id,
+                )
     session.flush()
     return n_matches, n_alerts
 
@@ -153,7 +202,9 @@ def _wants(sub: SubscriberSettings, change: Change, m: Any) -> bool:
     return not sub.tags or bool(set(sub.tags) & (set(m.tags) | {m.watch}))
 
 
-def event_payload(change_id: int, change: Change, matches: Sequence[Any], now: datetime) -> dict[str, Any]:
+def event_payload(
+    change_id: int, change: Change, matches: Sequence[Any], now: datetime
+) -> dict[str, Any]:
     """Everything a message needs, frozen at queue time (the AlertEvent fields)."""
     e = change.entry
     return {
@@ -169,11 +220,20 @@ def event_payload(change_id: int, change: Change, matches: Sequence[Any], now: d
         "addresses": [a.text() for a in e.addresses],
         "field_changes": [f.to_dict() for f in change.field_changes],
         "matches": [
-            {"watch": m.watch, "score": round(float(m.score), 1), "method": m.method, "matched_name": m.matched_name, "reason": m.reason}
+            {
+                "watch": m.watch,
+                "score": round(float(m.score), 1),
+                "method": m.method,
+                "matched_name": m.matched_name,
+                "reason": m.reason,
+            }
             for m in matches
         ],
         "source_url": source_link(e.source, e.raw),
-        "effective_date": e.dates.get("effective") or e.dates.get("effective_on") or e.dates.get("publication_date") or e.dates.get("start_date"),
+        "effective_date": e.dates.get("effective")
+        or e.dates.get("effective_on")
+        or e.dates.get("publication_date")
+        or e.dates.get("start_date"),
         "detected_at": now.isoformat(),
         "remarks": e.remarks,
     }
@@ -192,19 +252,49 @@ def source_link(source: str, raw: Any) -> str:
     }.get(source, "https://www.federalregister.gov/")
 
 
-def queue_alert(session: Session, subscriber: str, key: str, kind: str, payload: dict[str, Any], now: datetime, change_id: int | None = None) -> int:
+def queue_alert(
+    session: Session,
+    subscriber: str,
+    key: str,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    change_id: int | None = None,
+) -> int:
     """Insert one outbox row; an existing key means it is already queued (returns 0)."""
     if session.scalar(select(AlertRow.id).where(AlertRow.idempotency_key == key)) is not None:
         return 0
     try:
         with session.begin_nested():
-            session.add(AlertRow(subscriber=subscriber, change_id=change_id, idempotency_key=key, kind=kind, payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now))
+            session.add(
+                AlertRow(
+                    subscriber=subscriber,
+                    change_id=change_id,
+                    idempotency_key=key,
+                    kind=kind,
+                    payload=payload,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
     except IntegrityError:
         return 0
     return 1
 
 
-def open_incident(session: Session, settings: Settings, key: str, *, source: str | None, kind: str, title: str, detail: str, now: datetime) -> bool:
+def open_incident(
+    session: Session,
+    settings: Settings,
+    key: str,
+    *,
+    source: str | None,
+    kind: str,
+    title: str,
+    detail: str,
+    now: datetime,
+) -> bool:
     """Open an operator incident and alert once; an already-open incident stays quiet."""
     row = session.scalars(select(IncidentRow).where(IncidentRow.key == key)).first()
     if row is not None and row.closed_at is None:
@@ -218,19 +308,48 @@ def open_incident(session: Session, settings: Settings, key: str, *, source: str
     log.warning("operator incident: %s: %s", title, detail)
     if not (settings.operators.url_env or settings.operators.url_file):
         return True  # no operators channel configured: the log line above is all there is
-    payload = {"kind": kind, "source": source, "title": title, "detail": detail, "occurred_at": now.isoformat()}
-    queue_alert(session, OPERATORS, f"{OPERATORS}:{key}:{now.isoformat()}", "operator", payload, now)
+    payload = {
+        "kind": kind,
+        "source": source,
+        "title": title,
+        "detail": detail,
+        "occurred_at": now.isoformat(),
+    }
+    queue_alert(
+        session, OPERATORS, f"{OPERATORS}:{key}:{now.isoformat()}", "operator", payload, now
+    )
     return True
 
 
-def close_incident(session: Session, settings: Settings, key: str, *, now: datetime, recovered: bool) -> bool:
-    row = session.scalars(select(IncidentRow).where(IncidentRow.key == key, IncidentRow.closed_at.is_(None))).first()
+def close_incident(
+    session: Session, settings: Settings, key: str, *, now: datetime, recovered: bool
+) -> bool:
+    row = session.scalars(
+        select(IncidentRow).where(IncidentRow.key == key, IncidentRow.closed_at.is_(None))
+    ).first()
     if row is None:
         return False
     row.closed_at = now
-    if recovered and key.startswith("failing:") and (settings.operators.url_env or settings.operators.url_file):
-        payload = {"kind": "source_recovered", "source": row.source, "title": f"{row.source}: recovered", "detail": f"polling works again (failing since {row.opened_at.isoformat()})", "occurred_at": now.isoformat()}
-        queue_alert(session, OPERATORS, f"{OPERATORS}:{key}:closed:{now.isoformat()}", "operator", payload, now)
+    if (
+        recovered
+        and key.startswith("failing:")
+        and (settings.operators.url_env or settings.operators.url_file)
+    ):
+        payload = {
+            "kind": "source_recovered",
+            "source": row.source,
+            "title": f"{row.source}: recovered",
+            "detail": f"polling works again (failing since {row.opened_at.isoformat()})",
+            "occurred_at": now.isoformat(),
+        }
+        queue_alert(
+            session,
+            OPERATORS,
+            f"{OPERATORS}:{key}:closed:{now.isoformat()}",
+            "operator",
+            payload,
+            now,
+        )
     session.flush()
     return True
 
@@ -242,8 +361,13 @@ def check_failing(session: Session, settings: Settings, state: Any, now: datetim
     failing_for = (now - since).total_seconds() if since else None
     if state.consecutive_failures >= 3 and (failing_for is None or failing_for >= limit):
         return open_incident(
-            session, settings, f"failing:{state.source}", source=state.source, kind="source_failing",
-            title=f"{state.source}: failing", detail=f"{state.consecutive_failures} failed polls; last error: {state.last_error}",
+            session,
+            settings,
+            f"failing:{state.source}",
+            source=state.source,
+            kind="source_failing",
+            title=f"{state.source}: failing",
+            detail=f"{state.consecutive_failures} failed polls; last error: {state.last_error}",
             now=now,
-        )  # fmt: skip
+        )
     return False

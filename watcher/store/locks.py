@@ -22,11 +22,15 @@ LEASE = timedelta(hours=1)
 
 def lock_key(name: str) -> int:
     """A stable signed 64-bit key for pg_advisory_lock."""
-    return int.from_bytes(hashlib.sha256(f"watcher:{name}".encode()).digest()[:8], "big", signed=True)
+    return int.from_bytes(
+        hashlib.sha256(f"watcher:{name}".encode()).digest()[:8], "big", signed=True
+    )
 
 
 @contextmanager
-def source_lock(sessions: sessionmaker[Session], name: str, holder: str, now: datetime) -> Iterator[bool]:
+def source_lock(
+    sessions: sessionmaker[Session], name: str, holder: str, now: datetime
+) -> Iterator[bool]:
     engine = sessions.kw["bind"]
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
@@ -46,7 +50,11 @@ def source_lock(sessions: sessionmaker[Session], name: str, holder: str, now: da
     finally:
         if got:
             with sessions() as session:
-                session.execute(delete(LockRow).where(LockRow.name == f"source:{name}", LockRow.holder == holder))
+                session.execute(
+                    delete(LockRow).where(
+                        LockRow.name == f"source:{name}", LockRow.holder == holder
+                    )
+                )
                 session.commit()
 
 

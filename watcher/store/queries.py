@@ -37,7 +37,8 @@ def list_changes(
     """Changes newest first; dates filter on the date the change took effect."""
     q = select(ChangeRow, EntryVersionRow.data).join(
         EntryVersionRow,
-        EntryVersionRow.id == func.coalesce(ChangeRow.after_version_id, ChangeRow.before_version_id),
+        EntryVersionRow.id
+        == func.coalesce(ChangeRow.after_version_id, ChangeRow.before_version_id),
     )
     if source:
         q = q.where(ChangeRow.source == source)
@@ -53,7 +54,9 @@ def list_changes(
         q = q.where(ChangeRow.id > after_id)
     if entity:
         pattern = _like(entity)
-        watched = select(MatchRow.change_id).where(func.lower(MatchRow.watch).like(pattern, escape="\\"))
+        watched = select(MatchRow.change_id).where(
+            func.lower(MatchRow.watch).like(pattern, escape="\\")
+        )
         q = q.where(
             or_(
                 func.lower(ChangeRow.name).like(pattern, escape="\\"),
@@ -73,24 +76,46 @@ def _matches_for(session: Session, change_ids: Sequence[int]) -> dict[int, tuple
     out: dict[int, list[MatchInfo]] = {}
     for start in range(0, len(change_ids), 500):
         chunk = change_ids[start : start + 500]
-        for m in session.scalars(select(MatchRow).where(MatchRow.change_id.in_(chunk)).order_by(MatchRow.score.desc())):
+        for m in session.scalars(
+            select(MatchRow).where(MatchRow.change_id.in_(chunk)).order_by(MatchRow.score.desc())
+        ):
             out.setdefault(m.change_id, []).append(
-                MatchInfo(m.watch, m.watch_kind, m.score, m.method, m.matched_name, m.matched_text, tuple(m.tags or ()), m.reason)
+                MatchInfo(
+                    m.watch,
+                    m.watch_kind,
+                    m.score,
+                    m.method,
+                    m.matched_name,
+                    m.matched_text,
+                    tuple(m.tags or ()),
+                    m.reason,
+                )
             )
     return {k: tuple(v) for k, v in out.items()}
 
 
 def _change_info(row: ChangeRow, data: dict[str, Any], matches: Iterable[MatchInfo]) -> ChangeInfo:
     return ChangeInfo(
-        id=row.id, source=row.source, list_code=row.list_code, kind=row.kind, key=row.key,
-        name=row.name, entry=Entry.from_dict(data), field_changes=tuple(row.field_changes or ()),
-        detected_at=row.detected_at, effective_at=row.effective_at, snapshot_id=row.snapshot_id,
-        source_url=row.source_url, matches=tuple(matches),
-    )  # fmt: skip
+        id=row.id,
+        source=row.source,
+        list_code=row.list_code,
+        kind=row.kind,
+        key=row.key,
+        name=row.name,
+        entry=Entry.from_dict(data),
+        field_changes=tuple(row.field_changes or ()),
+        detected_at=row.detected_at,
+        effective_at=row.effective_at,
+        snapshot_id=row.snapshot_id,
+        source_url=row.source_url,
+        matches=tuple(matches),
+    )
 
 
 def get_change(session: Session, change_id: int) -> ChangeInfo | None:
-    found = [c for c in list_changes(session, after_id=change_id - 1, limit=None) if c.id == change_id]
+    found = [
+        c for c in list_changes(session, after_id=change_id - 1, limit=None) if c.id == change_id
+    ]
     return found[0] if found else None
 
 
@@ -148,8 +173,13 @@ def history(session: Session, name: str, limit: int = 500) -> list[dict[str, Any
     out: list[dict[str, Any]] = []
     for row, valid_from, valid_to in session.execute(q):
         changes = session.execute(
-            select(ChangeRow.id, ChangeRow.kind, ChangeRow.effective_at, ChangeRow.field_changes).where(
-                or_(ChangeRow.after_version_id == row.id, and_(ChangeRow.before_version_id == row.id, ChangeRow.kind == "removed"))
+            select(
+                ChangeRow.id, ChangeRow.kind, ChangeRow.effective_at, ChangeRow.field_changes
+            ).where(
+                or_(
+                    ChangeRow.after_version_id == row.id,
+                    and_(ChangeRow.before_version_id == row.id, ChangeRow.kind == "removed"),
+                )
             )
         ).all()
         out.append(
@@ -163,7 +193,12 @@ def history(session: Session, name: str, limit: int = 500) -> list[dict[str, Any
                 "valid_from": valid_from.isoformat(),
                 "valid_to": valid_to.isoformat() if valid_to else None,
                 "events": [
-                    {"change_id": c.id, "kind": c.kind, "at": c.effective_at.isoformat(), "field_changes": c.field_changes}
+                    {
+                        "change_id": c.id,
+                        "kind": c.kind,
+                        "at": c.effective_at.isoformat(),
+                        "field_changes": c.field_changes,
+                    }
                     for c in changes
                 ],
             }
@@ -199,7 +234,11 @@ def first_listed(session: Session, source: str, key: str) -> datetime | None:
 
 
 def count_changes_by_kind(session: Session) -> dict[tuple[str, str], int]:
-    rows = session.execute(select(ChangeRow.source, ChangeRow.kind, func.count()).group_by(ChangeRow.source, ChangeRow.kind))
+    rows = session.execute(
+        select(ChangeRow.source, ChangeRow.kind, func.count()).group_by(
+            ChangeRow.source, ChangeRow.kind
+        )
+    )
     return {(s, k): n for s, k, n in rows}
 
 
@@ -209,6 +248,11 @@ def latest_change_id(session: Session) -> int:
 
 def snapshots_summary(session: Session) -> list[dict[str, Any]]:
     rows = session.execute(
-        select(SnapshotRow.source, SnapshotRow.status, func.count(), func.max(SnapshotRow.effective_at)).group_by(SnapshotRow.source, SnapshotRow.status)
+        select(
+            SnapshotRow.source, SnapshotRow.status, func.count(), func.max(SnapshotRow.effective_at)
+        ).group_by(SnapshotRow.source, SnapshotRow.status)
     )
-    return [{"source": s, "status": st, "count": n, "latest": ts.isoformat() if ts else None} for s, st, n, ts in rows]
+    return [
+        {"source": s, "status": st, "count": n, "latest": ts.isoformat() if ts else None}
+        for s, st, n, ts in rows
+    ]

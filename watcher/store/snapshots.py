@@ -182,19 +182,27 @@ def _snapshot_info(row: SnapshotRow) -> SnapshotInfo:
     )
 
 
-def latest_snapshot(session: Session, source: str, status: str | None = None) -> SnapshotInfo | None:
+def latest_snapshot(
+    session: Session, source: str, status: str | None = None
+) -> SnapshotInfo | None:
     query = select(SnapshotRow).where(SnapshotRow.source == source)
     if status:
         query = query.where(SnapshotRow.status == status)
-    row = session.scalars(query.order_by(SnapshotRow.effective_at.desc(), SnapshotRow.id.desc()).limit(1)).first()
+    row = session.scalars(
+        query.order_by(SnapshotRow.effective_at.desc(), SnapshotRow.id.desc()).limit(1)
+    ).first()
     return _snapshot_info(row) if row else None
 
 
-def list_snapshots(session: Session, source: str | None = None, limit: int = 200) -> list[SnapshotInfo]:
+def list_snapshots(
+    session: Session, source: str | None = None, limit: int = 200
+) -> list[SnapshotInfo]:
     query = select(SnapshotRow)
     if source:
         query = query.where(SnapshotRow.source == source)
-    rows = session.scalars(query.order_by(SnapshotRow.effective_at.desc(), SnapshotRow.id.desc()).limit(limit))
+    rows = session.scalars(
+        query.order_by(SnapshotRow.effective_at.desc(), SnapshotRow.id.desc()).limit(limit)
+    )
     return [_snapshot_info(r) for r in rows]
 
 
@@ -218,11 +226,14 @@ def current_entries(session: Session, source: str) -> dict[str, CurrentVersion]:
 
 
 def count_current(session: Session, source: str) -> int:
-    return session.scalar(
-        select(func.count()).where(
-            EntryVersionRow.source == source, EntryVersionRow.valid_to_snapshot.is_(None)
+    return (
+        session.scalar(
+            select(func.count()).where(
+                EntryVersionRow.source == source, EntryVersionRow.valid_to_snapshot.is_(None)
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def insert_versions(session: Session, snapshot_id: int, entries: Sequence[Entry]) -> list[int]:
@@ -244,7 +255,8 @@ def insert_versions(session: Session, snapshot_id: int, entries: Sequence[Entry]
             for e in chunk
         ]
         result = session.scalars(
-            insert(EntryVersionRow).returning(EntryVersionRow.id, sort_by_parameter_order=True), rows
+            insert(EntryVersionRow).returning(EntryVersionRow.id, sort_by_parameter_order=True),
+            rows,
         )
         ids.extend(result.all())
     return ids
@@ -275,16 +287,30 @@ def apply_changes(
     `record=False` is the baseline (first snapshot of a source): versions are written, but
     nothing is reported as a change, so a first import never alerts anyone.
     """
-    to_close = [current[c.before.key].version_id for c in changes if c.before is not None and c.before.key in current]
+    to_close = [
+        current[c.before.key].version_id
+        for c in changes
+        if c.before is not None and c.before.key in current
+    ]
     new_entries = [c.after for c in changes if c.after is not None]
     close_versions(session, to_close, snapshot.id)
-    new_ids = dict(zip((e.key for e in new_entries), insert_versions(session, snapshot.id, new_entries), strict=True))
+    new_ids = dict(
+        zip(
+            (e.key for e in new_entries),
+            insert_versions(session, snapshot.id, new_entries),
+            strict=True,
+        )
+    )
     if not record:
         return []
     rows = []
     for c in changes:
         entry = c.entry
-        before_id = current[c.before.key].version_id if c.before is not None and c.before.key in current else None
+        before_id = (
+            current[c.before.key].version_id
+            if c.before is not None and c.before.key in current
+            else None
+        )
         rows.append(
             {
                 "source": snapshot.source,
@@ -298,13 +324,17 @@ def apply_changes(
                 "field_changes": [f.to_dict() for f in c.field_changes],
                 "detected_at": detected_at,
                 "effective_at": snapshot.effective_at,
-                "source_url": str(entry.raw.get("html_url") or entry.raw.get("link") or source_url or "") or None,
+                "source_url": str(
+                    entry.raw.get("html_url") or entry.raw.get("link") or source_url or ""
+                )
+                or None,
             }
         )
     ids: list[int] = []
     for start in range(0, len(rows), _CHUNK):
         result = session.scalars(
-            insert(ChangeRow).returning(ChangeRow.id, sort_by_parameter_order=True), rows[start : start + _CHUNK]
+            insert(ChangeRow).returning(ChangeRow.id, sort_by_parameter_order=True),
+            rows[start : start + _CHUNK],
         )
         ids.extend(result.all())
     return ids

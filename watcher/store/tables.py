@@ -31,6 +31,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC in and out, also on SQLite (which drops the offset)."""
 
