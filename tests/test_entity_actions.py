@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 
@@ -273,3 +274,11 @@ def test_split_citations() -> None:
         "86 FR 2, 2/2/21",
     )
     assert split_citations(None) == ()
+
+
+def test_to_dict_is_json_ready(actions: list[EntityAction]) -> None:
+    data = actions[0].to_dict()
+    assert data["key"] == actions[0].key()
+    assert {"action", "country", "name", "aliases", "addresses"} <= set(data)
+    assert isinstance(data["aliases"], list)
+    assert json.loads(json.dumps(data)) == data

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Literal
 
 import fingerprints
-import icu  # type: ignore[import-untyped]  # pyicu: required by normality
+import icu  # pyicu: required by normality
 import zhconv
 from fingerprints.types.data import TYPES
 from normality import ascii_text

@@ -15,18 +15,11 @@ from datetime import UTC, date, datetime
 from watcher.http import fetch
 from watcher.models import FetchedFile, RawSnapshot
 from watcher.pipeline import RunResult, Runtime, ingest, make_source
-from watcher.sources.ecfr import parse_versions
+from watcher.sources.ecfr import parse_versions, versions_url_for
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction
 
 NAME = "ecfr_entity_list"
-
-
-def versions_url_for(full_url: str) -> str:
-    """The versions endpoint beside a configured `full/{date}/title-15.xml?part=744` URL."""
-    base, _, rest = full_url.partition("/full/")
-    query = rest.partition("?")[2] or "part=744"
-    return f"{base}/versions/title-15.json?{query}"
 
 
 def backfill_ecfr(

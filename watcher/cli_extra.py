@@ -349,6 +349,7 @@ def _register_subscribers(main: click.Group) -> None:
     def sub_test(app: App, name: str) -> None:
         """Send a real test message and report apprise's result."""
         from watcher import notify
+        from watcher.dispatch import test_event
 
         with transaction(app.runtime().sessions) as session:
             subs = {s.name: s for s in alerting.subscribers(session)}
@@ -362,7 +363,7 @@ def _register_subscribers(main: click.Group) -> None:
                 err=True,
             )
             sys.exit(1)
-        result = notify.deliver(url, notify.render_test(name))
+        result = notify.deliver(url, notify.render_alert(test_event(name, datetime.now(UTC))))
         click.echo("sent" if result.ok else f"failed: {result.error}")
         if not result.ok:
             sys.exit(1)

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from watcher import notify
 from watcher.config import Settings, SubscriberSettings, resolve_secret
 from watcher.pipeline import Runtime
 from watcher.store import alerting
@@ -162,8 +163,6 @@ def _send_digest(
 def _deliver(
     settings: Settings, url: str | None, alerts: Sequence[Claimed], name: str, digest: bool = False
 ) -> tuple[bool, str | None]:
-    from watcher import notify
-
     if not url:
         where = (
             "[operators] url_env/url_file"
@@ -174,22 +173,56 @@ def _deliver(
     templates = settings.alerts.templates_dir
     try:
         if digest:
-            events = [notify.AlertEvent.from_payload(a.payload) for a in alerts]
+            events = [alert_event(a.payload) for a in alerts]
             rendered = notify.render_digest(
                 events, f"{len(events)} changes", templates_dir=templates
             )
         elif alerts[0].kind == "operator":
             rendered = notify.render_operator(
-                notify.OperatorEvent.from_payload(alerts[0].payload), templates_dir=templates
+                operator_event(alerts[0].payload), templates_dir=templates
             )
         else:
-            rendered = notify.render_alert(
-                notify.AlertEvent.from_payload(alerts[0].payload), templates_dir=templates
-            )
+            rendered = notify.render_alert(alert_event(alerts[0].payload), templates_dir=templates)
         result = notify.deliver(url, rendered)
     except Exception as exc:  # noqa: BLE001 - a template or plugin bug must not stop the outbox
         return False, f"{type(exc).__name__}: {notify.redact(str(exc))}"
     return result.ok, result.error
+
+
+def alert_event(payload: dict[str, Any]) -> notify.AlertEvent:
+    """The outbox payload (frozen at queue time) back into the renderer's event."""
+    p = dict(payload)
+    for key in ("aliases", "programs", "addresses", "field_changes", "matches"):
+        p[key] = tuple(p.get(key) or ())
+    p["detected_at"] = datetime.fromisoformat(p["detected_at"])
+    fields = notify.AlertEvent.__dataclass_fields__
+    return notify.AlertEvent(**{k: v for k, v in p.items() if k in fields})
+
+
+def operator_event(payload: dict[str, Any]) -> notify.OperatorEvent:
+    return notify.OperatorEvent(
+        kind=str(payload.get("kind")),
+        source=str(payload.get("source") or "watcher"),
+        title=str(payload.get("title")),
+        detail=str(payload.get("detail")),
+        occurred_at=datetime.fromisoformat(payload["occurred_at"]),
+    )
+
+
+def test_event(subscriber: str, now: datetime) -> notify.AlertEvent:
+    """What `watcher subscribers test` sends: clearly a test, shaped like a real alert."""
+    return notify.AlertEvent(
+        id=f"test:{subscriber}:{now.isoformat()}",
+        kind="test",
+        source="watcher",
+        list_code="TEST",
+        list_name="watcher test message",
+        key="test",
+        name=f"Test alert for subscriber {subscriber}",
+        source_url="https://ofac.treasury.gov/recent-actions",
+        detected_at=now,
+        remarks="If you can read this, the channel works.",
+    )
 
 
 def _record(

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from lxml import etree
 
@@ -48,6 +49,13 @@ class EntityAction:
     document_number: str | None = None
     federal_register_citation: str | None = None  # the rule's own cite, e.g. "88 FR 12170"
     citations: tuple[str, ...] = ()  # every FR cite of the citation cell, split
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (`watcher fr extract --format json`, the documents' stored actions)."""
+        out = asdict(self)
+        out.update(aliases=list(self.aliases), addresses=list(self.addresses))
+        out.update(citations=list(self.citations), key=self.key())
+        return out
 
     def key(self) -> str:
         """Stable key of a rule's action: document, action, country and name."""

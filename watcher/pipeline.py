@@ -344,7 +344,6 @@ def _apply(
         source_url=source.public_url or url,
         record=not baseline,
     )
-    counts = {k: sum(1 for c in changes if c.kind == k) for k in ("added", "removed", "modified")}
     if baseline:
         return RunResult(source.name, "baseline", snapshot.id, len(parsed.entries))
     n_matches, n_alerts = alerting.match_and_queue(
@@ -355,9 +354,11 @@ def _apply(
         "new_snapshot",
         snapshot.id,
         len(parsed.entries),
+        added=sum(1 for c in changes if c.kind == "added"),
+        removed=sum(1 for c in changes if c.kind == "removed"),
+        modified=sum(1 for c in changes if c.kind == "modified"),
         matches=n_matches,
         alerts=n_alerts,
-        **counts,
     )
 
 

@@ -160,8 +160,22 @@ def test_urls_and_plan() -> None:
     )
     assert url_for("2020-01-02").endswith("/full/2020-01-02/title-15.xml?part=744")
     assert versions_url() == "https://www.ecfr.gov/api/versioner/v1/versions/title-15.json?part=744"
-    (plan,) = EcfrEntityList().plan(EcfrEntityList.default_url, ()).files
-    assert plan == ("primary", url_for(date.today()))
+    source = EcfrEntityList()
+    (plan,) = source.plan(EcfrEntityList.default_url, ()).files
+    assert plan == ("versions", versions_url())
+    listing = json.dumps(
+        {
+            "content_versions": [
+                {"date": "2024-05-17", "part": "744"},
+                {"date": "2023-02-27", "part": "744"},
+            ]
+        }
+    ).encode()  # synthetic, in the documented shape
+    assert source.follow("versions", versions_url(), listing, frozenset()) == [
+        ("primary", url_for(date(2024, 5, 17)))
+    ]
+    fixed = "https://mirror.example/part744.xml"
+    assert source.plan(fixed, ()).files == (("primary", fixed),)
 
 
 def test_parse_versions() -> None:

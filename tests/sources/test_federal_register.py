@@ -281,3 +281,20 @@ def test_error_body_is_a_parse_error() -> None:
 def test_bad_bodies_are_parse_errors(content: bytes, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         FederalRegister().parse({"primary": content})
+
+
+def test_cfr_references_widen_entity_list_rules() -> None:
+    record = {
+        "document_number": "2026-00001",
+        "title": "Addition of Entities and Revision of Entries",
+        "type": "Rule",
+        "publication_date": "2026-01-05",
+        "agencies": [{"slug": "industry-and-security-bureau"}],
+        "cfr_references": [{"title": 15, "part": 744}],
+    }
+    content = json.dumps({"count": 1, "results": [record]}).encode()
+    assert (
+        FederalRegister({"cfr_references": []}).follow("primary", "u", content, frozenset()) == []
+    )
+    got = FederalRegister().follow("primary", "u", content, frozenset())  # default 15 CFR 744
+    assert [n for n, _ in got] == ["fulltext:2026-00001"]

@@ -44,6 +44,12 @@ def versions_url() -> str:
     return f"{API}/versions/title-15.json?part=744"
 
 
+def versions_url_for(full_url: str) -> str:
+    """The versions endpoint beside a configured `.../full/{date}/title-15.xml` URL."""
+    base = full_url.split("/full/", 1)[0]
+    return f"{base}/versions/title-15.json?part=744"
+
+
 def parse_versions(content: bytes, *, part: str = "744") -> list[date]:
     """Sorted distinct dates of the `content_versions` of `part` (the dates to backfill)."""
     try:
@@ -71,11 +77,34 @@ class EcfrEntityList(Source):
     default_interval = 6 * 3600.0
 
     def plan(self, url: str, companions: Sequence[str]) -> FetchPlan:
-        """The configured URL; an unfilled `{date}` means today."""
-        return FetchPlan((("primary", url.replace("{date}", date.today().isoformat())),))
+        """A `{date}` URL first asks the versions endpoint which date is the latest.
+
+        eCFR lags the Federal Register by a day or two and has no version for "today", so the
+        newest date on which part 744 changed is the one to fetch.
+        """
+        if "{date}" not in url:
+            return FetchPlan((("primary", url),))
+        return FetchPlan((("versions", versions_url_for(url)),))
+
+    def follow(
+        self, name: str, url: str, content: bytes, known_keys: frozenset[str]
+    ) -> list[tuple[str, str]]:
+        if name != "versions":
+            return []
+        dates = parse_versions(content)
+        if not dates:
+            raise ParseError("eCFR versions: part 744 has no versions")
+        template = url.split("/versions/", 1)[0] + "/full/{date}/title-15.xml?part=744"
+        return [("primary", template.replace("{date}", dates[-1].isoformat()))]
+
+    def digest(self, files: Mapping[str, bytes]) -> str:
+        """Only the appendix text counts; the versions listing is a means to find it."""
+        return super().digest({k: v for k, v in files.items() if k == "primary"})
 
     def parse(self, files: Mapping[str, bytes]) -> ParseResult:
         """Supplement No. 4's table rows as entries keyed country + normalized name."""
+        if "primary" not in files:
+            raise ParseError("eCFR: no part 744 text was fetched")
         root = load_xml(files["primary"], "eCFR part 744")
         appendix = find_appendix(root)
         tables = [t for t in appendix.iter("GPOTABLE", "TABLE")]

@@ -28,6 +28,7 @@ from watcher.sources import _fr_api as api
 from watcher.sources.base import FetchPlan, Source
 
 DEFAULT_AGENCIES = ("industry-and-security-bureau", "foreign-assets-control-office")
+DEFAULT_CFR_REFERENCES = ("15 CFR 744",)
 FULLTEXT = "fulltext:"
 
 
@@ -104,7 +105,8 @@ class FederalRegister(Source):
         if api.is_entity_list_rule(record):
             return True
         wanted = {
-            " ".join(str(c).split()).casefold() for c in self.options.get("cfr_references", ())
+            " ".join(str(c).split()).casefold()
+            for c in self.options.get("cfr_references", DEFAULT_CFR_REFERENCES)
         }
         refs = record.get("cfr_references") or []
         cited = {f"{r.get('title')} cfr {r.get('part')}" for r in refs if isinstance(r, dict)}
@@ -250,23 +252,7 @@ def _action_entries(
     if not result.actions:
         warnings.append(f"{number}: no entity actions found in the full text")
     good = [a for a in result.actions if a.name]
-    return [action_entry(a, record) for a in good], [_action_dict(a) for a in good]
-
-
-def _action_dict(action: EntityAction) -> dict[str, Any]:
-    return {
-        "key": action.key(),
-        "action": action.action,
-        "country": action.country,
-        "name": action.name,
-        "aliases": list(action.aliases),
-        "addresses": list(action.addresses),
-        "license_requirement": action.license_requirement,
-        "license_policy": action.license_policy,
-        "citation": action.citation,
-        "effective_date": action.effective_date,
-        "federal_register_citation": action.federal_register_citation,
-    }
+    return [action_entry(a, record) for a in good], [a.to_dict() for a in good]
 
 
 def _cfr_references(record: Mapping[str, Any]) -> list[str]:

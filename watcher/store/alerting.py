@@ -61,12 +61,12 @@ def sync_watchlist(session: Session, settings: Settings) -> int:
         if row.origin in ("config", "default") and name not in wanted:
             session.delete(row)
     for name, (w, origin) in wanted.items():
-        row = existing.get(name)
-        if row is None:
-            row = WatchEntityRow(name=name)
-            session.add(row)
-        elif row.origin == "cli":
+        found = existing.get(name)
+        if found is not None and found.origin == "cli":
             continue
+        row = found or WatchEntityRow(name=name)
+        if found is None:
+            session.add(row)
         row.aliases, row.tags, row.country = list(w.aliases), list(w.tags), w.country
         row.entity_type, row.notes, row.origin = w.entity_type, w.notes, origin
     session.flush()
