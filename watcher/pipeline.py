@@ -18,6 +18,7 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from watcher import diff as diffing
+from watcher import linking
 from watcher.config import Settings, SourceSettings
 from watcher.errors import GuardError, ParseError, StoreError, WatcherError
 from watcher.http import Validators, fetch, make_client
@@ -343,6 +344,9 @@ def _apply(
         detected_at=rt.clock(),
         source_url=source.public_url or url,
         record=not baseline,
+    )
+    linking.after_apply(
+        session, rt.settings, source.name, snapshot, changes, ids, parsed, now=rt.clock()
     )
     if baseline:
         return RunResult(source.name, "baseline", snapshot.id, len(parsed.entries))

@@ -16,7 +16,7 @@ import html
 import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from lxml import etree
@@ -185,7 +185,7 @@ def _published(root: etree._Element) -> datetime | None:
     """The date in `hierarchy_metadata` ("/on/2024-05-17/title-15/..."), when it holds one."""
     meta = _metadata(root.get("hierarchy_metadata"))
     m = _ISO_DATE.search(str(meta.get("path") or ""))
-    return datetime.fromisoformat(m.group(0)) if m else None
+    return datetime.fromisoformat(m.group(0)).replace(tzinfo=UTC) if m else None
 
 
 def _metadata(value: str | None) -> dict[str, Any]:

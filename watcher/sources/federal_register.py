@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from watcher.entity_actions import EntityAction, extract
@@ -43,6 +43,7 @@ class FederalRegister(Source):
         "per_page": int,
         "max_pages": int,
         "fetch_full_text": bool,
+        "csl_lag": str,  # how long the CSL may lag an FR action (watcher.linking)
     }
 
     @property
@@ -267,6 +268,6 @@ def _page_number(name: str) -> int:
 
 def _date(value: str | None) -> datetime | None:
     try:
-        return datetime.fromisoformat(value) if value else None
+        return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
     except ValueError:
         return None

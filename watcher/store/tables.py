@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -214,6 +215,72 @@ class LockRow(Base):
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DocumentRow(Base):
+    """A Federal Register document, its public-inspection filing and its entity actions."""
+
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    document_number: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    type: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str | None] = mapped_column(Text)
+    abstract: Mapped[str | None] = mapped_column(Text)
+    citation: Mapped[str | None] = mapped_column(String(64))
+    publication_date: Mapped[date | None] = mapped_column(Date)
+    effective_on: Mapped[date | None] = mapped_column(Date)
+    filed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # public inspection
+    html_url: Mapped[str | None] = mapped_column(Text)
+    full_text_xml_url: Mapped[str | None] = mapped_column(Text)
+    agencies: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    entity_list_rule: Mapped[bool] = mapped_column(Boolean, default=False)
+    actions: Mapped[list[Any] | None] = mapped_column(JSON)  # None: full text not read yet
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime())
+    public_inspection_seen: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    published_seen: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    actions_seen: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    first_snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
+
+
+class DocumentActionRow(Base):
+    """One entity action of a rule, kept for linking and for the 'not yet in the CSL' check."""
+
+    __tablename__ = "document_actions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(512), unique=True)  # the FR entry key
+    document_number: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    country: Mapped[str | None] = mapped_column(Text)
+    country_code: Mapped[str | None] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(Text)
+    name_norm: Mapped[str] = mapped_column(String(512), index=True)
+    names: Mapped[list[Any]] = mapped_column(JSON, default=list)  # name + aliases, normalized
+    publication_date: Mapped[date | None] = mapped_column(Date)
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime())
+    reflected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # seen in the CSL
+    reflected_by: Mapped[str | None] = mapped_column(Text)
+
+
+class LinkRow(Base):
+    """An FR entity action and the CSL / eCFR change that carried it out."""
+
+    __tablename__ = "links"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    document_number: Mapped[str] = mapped_column(String(64), index=True)
+    action_key: Mapped[str] = mapped_column(String(512), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    target_source: Mapped[str] = mapped_column(String(64))
+    target_change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"), index=True)
+    target_key: Mapped[str] = mapped_column(String(512))
+    target_kind: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(32))  # name+country / name
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    __table_args__ = (
+        UniqueConstraint("action_key", "target_change_id"),
+        Index("ix_links_target", "target_source", "target_key"),
+    )
 
 
 __all__ = ["Base", "UniqueConstraint"]

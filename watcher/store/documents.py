@@ -1,0 +1,431 @@
+"""Federal Register documents, their entity actions, and the links to CSL / eCFR changes.
+
+A document is one row per document number: the public-inspection filing and the published
+document are the same row, with the time each was first seen (`public_inspection_seen`,
+`published_seen`). Its entity actions are stored twice on purpose: as the JSON the extractor
+produced (`documents.actions`, what an analyst reads) and one row each in `document_actions`
+(what linking and the "not yet in the CSL" check query).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from watcher.entity_actions import normalize_name
+from watcher.models import Entry
+from watcher.store.tables import (
+    DocumentActionRow,
+    DocumentRow,
+    EntryVersionRow,
+    LinkRow,
+    SnapshotRow,
+)
+
+FR_SOURCE = "federal_register"
+CountryKey = Callable[[str | None], str | None]
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    document_number: str
+    title: str
+    type: str | None
+    action: str | None
+    publication_date: date | None
+    effective_on: date | None
+    filed_at: datetime | None
+    html_url: str | None
+    full_text_xml_url: str | None
+    entity_list_rule: bool
+    actions: tuple[dict[str, Any], ...] | None
+    first_seen: datetime
+    public_inspection_seen: datetime | None
+    published_seen: datetime | None
+    actions_seen: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        def iso(value: date | datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "document_number": self.document_number,
+            "title": self.title,
+            "type": self.type,
+            "action": self.action,
+            "publication_date": iso(self.publication_date),
+            "effective_on": iso(self.effective_on),
+            "filed_at": iso(self.filed_at),
+            "html_url": self.html_url,
+            "full_text_xml_url": self.full_text_xml_url,
+            "entity_list_rule": self.entity_list_rule,
+            "actions": list(self.actions) if self.actions is not None else None,
+            "first_seen": iso(self.first_seen),
+            "public_inspection_seen": iso(self.public_inspection_seen),
+            "published_seen": iso(self.published_seen),
+            "actions_seen": iso(self.actions_seen),
+        }
+
+
+@dataclass(frozen=True)
+class ActionInfo:
+    """One stored entity action (the matching fields only)."""
+
+    key: str
+    document_number: str
+    action: str
+    country: str | None
+    country_code: str | None
+    name: str
+    names: tuple[str, ...]
+    publication_date: date | None
+    reflected_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LinkInfo:
+    """An FR action and the list change that carried it out, with the delay between them."""
+
+    document_number: str
+    action_key: str
+    action: str
+    target_source: str
+    target_change_id: int
+    target_key: str
+    target_kind: str
+    method: str
+    linked_at: datetime
+    document_title: str | None
+    html_url: str | None
+    publication_date: date | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "document_number": self.document_number,
+            "action_key": self.action_key,
+            "action": self.action,
+            "target_source": self.target_source,
+            "target_change_id": self.target_change_id,
+            "target_key": self.target_key,
+            "target_kind": self.target_kind,
+            "method": self.method,
+            "linked_at": self.linked_at.isoformat(),
+            "document_title": self.document_title,
+            "html_url": self.html_url,
+            "publication_date": (
+                self.publication_date.isoformat() if self.publication_date else None
+            ),
+        }
+
+
+def record_documents(
+    session: Session,
+    entries: Iterable[Entry],
+    actions: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    now: datetime,
+    snapshot_id: int | None,
+    country_code: CountryKey | None = None,
+) -> int:
+    """Upsert the FR documents of one snapshot and their extracted actions; returns new docs."""
+    new = 0
+    for entry in entries:
+        if entry.source == FR_SOURCE and entry.list_code == "FR":
+            new += _upsert_document(session, entry, now, snapshot_id)
+    session.flush()
+    for number, doc_actions in actions.items():
+        if not doc_actions:  # a broken or action-less full text: fetched again next poll
+            continue
+        _record_actions(session, number, doc_actions, now, snapshot_id, country_code)
+    session.flush()
+    return new
+
+
+def _upsert_document(session: Session, entry: Entry, now: datetime, snapshot_id: int | None) -> int:
+    row = session.scalars(
+        select(DocumentRow).where(DocumentRow.document_number == entry.key)
+    ).first()
+    created = row is None
+    if row is None:
+        row = DocumentRow(
+            document_number=entry.key, first_seen=now, first_snapshot_id=snapshot_id, agencies=[]
+        )
+        session.add(row)
+    pi = bool(entry.raw.get("public_inspection"))
+    if pi and row.public_inspection_seen is None:
+        row.public_inspection_seen = now
+    if not pi and row.published_seen is None:
+        row.published_seen = now
+    filed = _timestamp(entry.dates.get("filed_at"))
+    row.filed_at = row.filed_at or filed
+    # A later public-inspection record never overwrites what the published document says.
+    if not pi or not row.published_seen:
+        _copy_metadata(row, entry)
+    row.updated_at = now
+    return 1 if created else 0
+
+
+def _copy_metadata(row: DocumentRow, entry: Entry) -> None:
+    raw = entry.raw
+    row.title = entry.name
+    row.type = _text(raw.get("type"))
+    row.action = _text(raw.get("action"))
+    row.abstract = _text(raw.get("abstract"))
+    row.citation = entry.citations[0] if entry.citations else None
+    row.publication_date = _date(entry.dates.get("publication_date")) or row.publication_date
+    row.effective_on = _date(entry.dates.get("effective_on")) or row.effective_on
+    row.html_url = _text(raw.get("html_url")) or row.html_url
+    row.full_text_xml_url = _text(raw.get("full_text_xml_url")) or row.full_text_xml_url
+    row.agencies = list(raw.get("agencies") or [])
+    row.entity_list_rule = bool(raw.get("entity_list_rule"))
+
+
+def _record_actions(
+    session: Session,
+    number: str,
+    actions: Sequence[Mapping[str, Any]],
+    now: datetime,
+    snapshot_id: int | None,
+    country_code: CountryKey | None,
+) -> None:
+    doc = session.scalars(select(DocumentRow).where(DocumentRow.document_number == number)).first()
+    if doc is None:  # a full text read without its listing (a replayed file)
+        doc = DocumentRow(
+            document_number=number,
+            title=number,
+            agencies=[],
+            first_seen=now,
+            updated_at=now,
+            first_snapshot_id=snapshot_id,
+        )
+        session.add(doc)
+    doc.actions = [dict(a) for a in actions]
+    doc.actions_seen = doc.actions_seen or now
+    known = set(
+        session.scalars(
+            select(DocumentActionRow.key).where(DocumentActionRow.document_number == number)
+        )
+    )
+    for a in actions:
+        key = str(a.get("key") or "")
+        if not key or key in known:
+            continue
+        known.add(key)
+        name = str(a.get("name") or "")
+        country = _text(a.get("country"))
+        names = sorted({normalize_name(n) for n in [name, *a.get("aliases", ())] if n})
+        session.add(
+            DocumentActionRow(
+                key=key,
+                document_number=number,
+                action=str(a.get("action") or ""),
+                country=country,
+                country_code=country_code(country) if country_code else None,
+                name=name,
+                name_norm=normalize_name(name)[:512],
+                names=names,
+                publication_date=doc.publication_date,
+                first_seen=now,
+            )
+        )
+
+
+def get_document(session: Session, number: str) -> DocumentInfo | None:
+    row = session.scalars(select(DocumentRow).where(DocumentRow.document_number == number)).first()
+    return _document_info(row) if row else None
+
+
+def list_documents(
+    session: Session, *, entity_list_only: bool = False, limit: int = 200
+) -> list[DocumentInfo]:
+    """Newest publication first; public-inspection-only documents sort by when seen."""
+    q = select(DocumentRow)
+    if entity_list_only:
+        q = q.where(DocumentRow.entity_list_rule.is_(True))
+    q = q.order_by(DocumentRow.publication_date.desc(), DocumentRow.document_number.desc())
+    q = q.limit(limit)
+    return [_document_info(r) for r in session.scalars(q)]
+
+
+def _document_info(row: DocumentRow) -> DocumentInfo:
+    return DocumentInfo(
+        document_number=row.document_number,
+        title=row.title,
+        type=row.type,
+        action=row.action,
+        publication_date=row.publication_date,
+        effective_on=row.effective_on,
+        filed_at=row.filed_at,
+        html_url=row.html_url,
+        full_text_xml_url=row.full_text_xml_url,
+        entity_list_rule=row.entity_list_rule,
+        actions=tuple(row.actions) if row.actions is not None else None,
+        first_seen=row.first_seen,
+        public_inspection_seen=row.public_inspection_seen,
+        published_seen=row.published_seen,
+        actions_seen=row.actions_seen,
+    )
+
+
+def actions(
+    session: Session, *, kinds: Sequence[str] = (), pending_only: bool = False
+) -> list[ActionInfo]:
+    """Stored entity actions, optionally only some kinds or only those not yet in the CSL."""
+    q = select(DocumentActionRow)
+    if kinds:
+        q = q.where(DocumentActionRow.action.in_(list(kinds)))
+    if pending_only:
+        q = q.where(DocumentActionRow.reflected_at.is_(None))
+    q = q.order_by(DocumentActionRow.publication_date.desc(), DocumentActionRow.id.desc())
+    return [_action_info(r) for r in session.scalars(q)]
+
+
+def _action_info(row: DocumentActionRow) -> ActionInfo:
+    return ActionInfo(
+        key=row.key,
+        document_number=row.document_number,
+        action=row.action,
+        country=row.country,
+        country_code=row.country_code,
+        name=row.name,
+        names=tuple(row.names or ()),
+        publication_date=row.publication_date,
+        reflected_at=row.reflected_at,
+    )
+
+
+def mark_reflected(session: Session, key: str, *, now: datetime, by: str) -> bool:
+    """Record that the CSL carries an action out; False when it was already recorded."""
+    row = session.scalars(select(DocumentActionRow).where(DocumentActionRow.key == key)).first()
+    if row is None or row.reflected_at is not None:
+        return False
+    row.reflected_at, row.reflected_by = now, by
+    session.flush()
+    return True
+
+
+def add_link(
+    session: Session,
+    action: ActionInfo,
+    *,
+    target_source: str,
+    change_id: int,
+    target_key: str,
+    target_kind: str,
+    method: str,
+    now: datetime,
+) -> bool:
+    """One link row; an existing (action, change) pair is left alone."""
+    exists = session.scalar(
+        select(LinkRow.id).where(
+            LinkRow.action_key == action.key, LinkRow.target_change_id == change_id
+        )
+    )
+    if exists is not None:
+        return False
+    session.add(
+        LinkRow(
+            document_number=action.document_number,
+            action_key=action.key,
+            action=action.action,
+            target_source=target_source,
+            target_change_id=change_id,
+            target_key=target_key,
+            target_kind=target_kind,
+            method=method,
+            linked_at=now,
+        )
+    )
+    session.flush()
+    return True
+
+
+def linked_sources(session: Session, action_keys: Sequence[str]) -> set[tuple[str, str]]:
+    """(action key, target source) pairs already linked: one link per action and list."""
+    out: set[tuple[str, str]] = set()
+    for start in range(0, len(action_keys), 500):
+        chunk = list(action_keys[start : start + 500])
+        rows = session.execute(
+            select(LinkRow.action_key, LinkRow.target_source).where(LinkRow.action_key.in_(chunk))
+        )
+        out.update((k, s) for k, s in rows)
+    return out
+
+
+def links_for(session: Session, source: str, key: str) -> list[LinkInfo]:
+    """Links of one entry: an FR document or action key, or a CSL / eCFR entry key."""
+    q = select(LinkRow, DocumentRow).outerjoin(
+        DocumentRow, DocumentRow.document_number == LinkRow.document_number
+    )
+    if source == FR_SOURCE:
+        q = q.where(or_(LinkRow.action_key == key, LinkRow.document_number == key))
+    else:
+        q = q.where(LinkRow.target_source == source, LinkRow.target_key == key)
+    rows = session.execute(q.order_by(LinkRow.linked_at, LinkRow.id)).all()
+    return [_link_info(link, doc) for link, doc in rows]
+
+
+def _link_info(link: LinkRow, doc: DocumentRow | None) -> LinkInfo:
+    return LinkInfo(
+        document_number=link.document_number,
+        action_key=link.action_key,
+        action=link.action,
+        target_source=link.target_source,
+        target_change_id=link.target_change_id,
+        target_key=link.target_key,
+        target_kind=link.target_kind,
+        method=link.method,
+        linked_at=link.linked_at,
+        document_title=doc.title if doc else None,
+        html_url=doc.html_url if doc else None,
+        publication_date=doc.publication_date if doc else None,
+    )
+
+
+def _text(value: Any) -> str | None:
+    text = " ".join(str(value).split()) if value is not None else ""
+    return text or None
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else None
+
+
+def first_good_snapshot_at(session: Session, source: str) -> datetime | None:
+    """Since when a source's list has been watched (its first good snapshot's date)."""
+    return session.scalar(
+        select(SnapshotRow.effective_at)
+        .where(SnapshotRow.source == source, SnapshotRow.status == "ok")
+        .order_by(SnapshotRow.effective_at, SnapshotRow.id)
+        .limit(1)
+    )
+
+
+def current_list(session: Session, source: str, list_code: str) -> list[Entry]:
+    """The current entries of one list of a source (e.g. the CSL's Entity List rows)."""
+    rows = session.scalars(
+        select(EntryVersionRow.data).where(
+            EntryVersionRow.source == source,
+            EntryVersionRow.list_code == list_code,
+            EntryVersionRow.valid_to_snapshot.is_(None),
+        )
+    )
+    return [Entry.from_dict(d) for d in rows]
