@@ -10,6 +10,7 @@ from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from watcher.models import Entry
+from watcher.store import documents
 from watcher.store.records import ChangeInfo, EntryRecord, MatchInfo
 from watcher.store.tables import ChangeRow, EntryVersionRow, MatchRow, SnapshotRow
 
@@ -192,6 +193,18 @@ def history(session: Session, name: str, limit: int = 500) -> list[dict[str, Any
                 "programs": row.data.get("programs", []),
                 "valid_from": valid_from.isoformat(),
                 "valid_to": valid_to.isoformat() if valid_to else None,
+                "links": [
+                    {
+                        "document_number": link.document_number,
+                        "action": link.action,
+                        "title": link.document_title,
+                        "html_url": link.html_url,
+                        "linked_source": link.target_source,
+                        "linked_key": link.target_key,
+                        "linked_kind": link.target_kind,
+                    }
+                    for link in documents.links_for(session, row.source, row.key)
+                ],
                 "events": [
                     {
                         "change_id": c.id,
