@@ -1,4 +1,4 @@
-"""The HTTP app over both databases: health, readiness, metrics from the store, the JSON API, auth."""
+"""The HTTP app on both databases: health, readiness, metrics from the store, JSON API, auth."""
 
 from __future__ import annotations
 
@@ -55,9 +55,13 @@ def test_health_is_open_and_readyz_reports_never_polled_source(db_url: str) -> N
     assert any(r.startswith("ofac_sdn: stale") for r in ready.json()["reasons"])
 
 
-def test_readyz_ok_after_a_poll_then_stale_past_the_limit(db_url: str, http_server: LocalServer) -> None:
+def test_readyz_ok_after_a_poll_then_stale_past_the_limit(
+    db_url: str, http_server: LocalServer
+) -> None:
     url = http_server.serve("live/sdn.csv", fixture_bytes(SDN.format("2021-12-09")))
-    rt = make_runtime(db_url, {"sources": {"ofac_sdn": {"url": url, "companions": [], "interval": "1h"}}})
+    rt = make_runtime(
+        db_url, {"sources": {"ofac_sdn": {"url": url, "companions": [], "interval": "1h"}}}
+    )
     client = TestClient(create_app(rt, None))
     assert run_source(rt, "ofac_sdn").outcome == "baseline"
     ready = client.get("/readyz")
@@ -82,12 +86,22 @@ def test_changes_and_metrics_after_replaying_real_sdn_files(
     assert len(changes) == 25 and {c["kind"] for c in changes} == {"added"}
     zakir = next(c for c in changes if c["key"] == "34079")
     assert zakir["name"] == "ZAKIR, Shohrat" and zakir["matches"][0]["watch"] == "ZAKIR Shohrat"
-    assert set(zakir) >= {"id", "list_code", "aliases", "field_changes", "detected_at", "snapshot_id", "source_url"}
+    assert set(zakir) >= {
+        "id",
+        "list_code",
+        "aliases",
+        "field_changes",
+        "detected_at",
+        "snapshot_id",
+        "source_url",
+    }
     m = samples(client.get("/metrics").text)
     assert m[("watcher_changes_total", (("kind", "added"), ("source", "ofac_sdn")))] == 25
     assert m[("watcher_changes_total", (("kind", "removed"), ("source", "ofac_sdn")))] == 0
     assert m[("watcher_snapshot_records", (("source", "ofac_sdn"),))] == 9146
-    assert m[("watcher_snapshot_bytes", (("source", "ofac_sdn"),))] == len(fixture_bytes(SDN.format("2021-12-10")))
+    assert m[("watcher_snapshot_bytes", (("source", "ofac_sdn"),))] == len(
+        fixture_bytes(SDN.format("2021-12-10"))
+    )
     assert m[("watcher_matches_total", (("source", "ofac_sdn"), ("watch_kind", "entity")))] >= 1
     assert m[("watcher_alerts", (("status", "pending"),))] >= 1
     assert m[("watcher_alerts", (("status", "sent"),))] == 0
@@ -130,7 +144,9 @@ def test_entries_history_and_snapshots(db_url: str) -> None:
     _replay_two_days(rt)
     client = TestClient(create_app(rt, None))
     assert len(client.get("/api/entries", params={"source": "ofac_sdn"}).json()) == 9146
-    before = client.get("/api/entries", params={"source": "ofac_sdn", "as_of": "2021-12-09", "q": "zakir, shohrat"})
+    before = client.get(
+        "/api/entries", params={"source": "ofac_sdn", "as_of": "2021-12-09", "q": "zakir, shohrat"}
+    )
     assert before.json() == []
     now = client.get("/api/entries", params={"source": "ofac_sdn", "q": "zakir, shohrat"}).json()
     assert [e["key"] for e in now] == ["34079"] and now[0]["list_code"] == "SDN"
@@ -146,7 +162,9 @@ def test_token_guards_api_but_not_probes(db_url: str) -> None:
     client = TestClient(create_app(rt, TOKEN))
     assert client.get("/api/changes").status_code == 401
     assert client.get("/api/changes", headers={"Authorization": "Bearer wrong"}).status_code == 401
-    assert client.get("/api/changes", headers={"Authorization": f"Basic {TOKEN}"}).status_code == 401
+    assert (
+        client.get("/api/changes", headers={"Authorization": f"Basic {TOKEN}"}).status_code == 401
+    )
     denied = client.get("/api/sources")
     assert denied.status_code == 401 and denied.headers["www-authenticate"] == "Bearer"
     assert client.get("/api/changes", headers={"Authorization": f"Bearer {TOKEN}"}).json() == []
@@ -154,7 +172,13 @@ def test_token_guards_api_but_not_probes(db_url: str) -> None:
         assert client.get(path).status_code == 200
     assert client.get("/readyz").status_code == 503  # open, and honest: never polled
     spec = client.get("/openapi.json").json()
-    assert {"/api/changes", "/api/entries", "/api/history", "/api/snapshots", "/api/sources"} <= set(spec["paths"])
+    assert {
+        "/api/changes",
+        "/api/entries",
+        "/api/history",
+        "/api/snapshots",
+        "/api/sources",
+    } <= set(spec["paths"])
 
 
 def test_non_loopback_bind_needs_a_token(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

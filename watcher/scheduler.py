@@ -2,8 +2,11 @@
 
 Each poll job calls `run_source`, exactly what `watcher run --once` calls. Several replicas
 may share one database: the per-source lock inside `run_source` stops two polls at once, and
-a job skips when any replica checked the source within the last half interval, so each
-source is polled about once per interval however many replicas run.
+a job skips when any replica checked the source within the last MIN_GAP share of its
+interval, so each source is polled about once per interval however many replicas run.
+(Half an interval is not enough: two replicas whose ticks fall half an interval apart would
+then both poll, twice per interval. Ticks of one replica are never closer than the interval,
+since APScheduler's jitter only delays, so a replica never skips its own next poll.)
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ log = logging.getLogger(__name__)
 DISPATCH_EVERY = 30.0  # seconds; digests are released inside dispatch_pending
 DISPATCH_JOB = "dispatch"
 MAX_JITTER = 300.0
+MIN_GAP = 0.8  # share of the interval
 
 
 def build_scheduler(rt: Runtime, dispatch_every: float = DISPATCH_EVERY) -> BackgroundScheduler:
@@ -56,11 +60,11 @@ def build_scheduler(rt: Runtime, dispatch_every: float = DISPATCH_EVERY) -> Back
 
 
 def due(rt: Runtime, name: str, now: datetime) -> bool:
-    """False when some replica checked this source less than half an interval ago."""
+    """False when some replica checked this source less than MIN_GAP of an interval ago."""
     with transaction(rt.sessions) as session:
         last = store.get_state(session, name).last_check_at
-    half = rt.settings.source(name).interval / 2
-    return last is None or (now - last).total_seconds() >= half
+    gap = rt.settings.source(name).interval * MIN_GAP
+    return last is None or (now - last).total_seconds() >= gap
 
 
 def poll_job(

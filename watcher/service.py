@@ -25,7 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from watcher.api import create_app
 from watcher.config import Settings, resolve_secret
-from watcher.errors import ConfigError
+from watcher.errors import ConfigError, WatcherError
 from watcher.pipeline import Runtime
 from watcher.scheduler import build_scheduler
 
@@ -92,7 +92,7 @@ def serve(rt: Runtime, host: str, port: int, grace: float = GRACE) -> None:
         )
         while not stop.wait(0.5):
             if not web.is_alive():
-                raise ConfigError("the HTTP server stopped unexpectedly")
+                raise WatcherError("the HTTP server stopped unexpectedly")
         log.info("shutting down: no new polls; waiting for running work", extra={"grace_s": grace})
         scheduler.pause()
         server.should_exit = True
@@ -128,7 +128,7 @@ def _wait_started(server: uvicorn.Server, web: threading.Thread) -> None:
                 "(address in use or not permitted?)"
             )
         if time.monotonic() > deadline:
-            raise ConfigError("the HTTP server did not start in time")
+            raise WatcherError("the HTTP server did not start in time")
         time.sleep(0.05)
 
 
