@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import IntegrityError
 
 from watcher.config import Settings, load_settings
 from watcher.errors import WatcherError
@@ -56,10 +57,22 @@ class App:
             if migrate:
                 upgrade(engine)
             self._runtime = Runtime(self.settings, session_factory(engine))
-            with transaction(self._runtime.sessions) as session:
-                alerting.sync_watchlist(session, self.settings)
-                alerting.sync_subscribers(session, self.settings)
+            sync_config(self._runtime)
         return self._runtime
+
+
+def sync_config(rt: Runtime, attempts: int = 3) -> None:
+    """Config watchlist and subscribers into the database; replicas starting together may race
+    on the same rows, so a unique-key conflict is simply retried (the other one won)."""
+    for attempt in range(attempts):
+        try:
+            with transaction(rt.sessions) as session:
+                alerting.sync_watchlist(session, rt.settings)
+                alerting.sync_subscribers(session, rt.settings)
+            return
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
 
 
 pass_app = click.make_pass_decorator(App)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from watcher import linking
 from watcher.dispatch import dispatch_pending
 from watcher.metrics import enabled_sources
 from watcher.pipeline import RunResult, Runtime, run_source
@@ -93,6 +94,9 @@ def poll_job(
 def dispatch_job(rt: Runtime) -> None:
     """Send due alerts (and release digests); the outbox makes this safe on every replica."""
     try:
+        with transaction(rt.sessions) as session:
+            # FR actions not yet in the CSL are overdue by the clock, not by a new snapshot.
+            linking.check_unreflected(session, rt.settings, rt.clock())
         summary = dispatch_pending(rt)
     except Exception:  # noqa: BLE001 - the next run retries; the outbox keeps the state
         log.exception("dispatch failed")
