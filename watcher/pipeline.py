@@ -213,6 +213,10 @@ def ingest(
                 error=latest.reason,
                 validators=validators,
             )
+            if latest.status == "ok":  # recovered, serving what it served before the outage
+                alerting.close_incident(
+                    session, rt.settings, f"failing:{name}", now=raw.fetched_at, recovered=True
+                )
             return RunResult(
                 name,
                 outcome,

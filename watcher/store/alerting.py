@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 
 from watcher.config import Settings, SubscriberSettings, WatchSettings
 from watcher.models import Change
-from watcher.store.tables import AlertRow, IncidentRow, MatchRow, SubscriberRow, WatchEntityRow
+from watcher.store.tables import (
+    AlertRow,
+    IncidentRow,
+    MatchRow,
+    SourceStateRow,
+    SubscriberRow,
+    WatchEntityRow,
+)
 
 log = logging.getLogger(__name__)
 OPERATORS = "__operators__"
@@ -352,6 +359,29 @@ def close_incident(
         )
     session.flush()
     return True
+
+
+def close_recovered(session: Session, settings: Settings, now: datetime) -> int:
+    """Close `failing:` incidents of sources that have polled successfully since they opened.
+
+    Poll paths close their own incidents; this catches one that does not (an unchanged
+    download after an outage), so each recovery is announced, once."""
+    rows = session.scalars(
+        select(IncidentRow).where(
+            IncidentRow.key.like("failing:%"), IncidentRow.closed_at.is_(None)
+        )
+    ).all()
+    closed = 0
+    for row in rows:
+        state = session.get(SourceStateRow, row.source) if row.source else None
+        if (
+            state is not None
+            and state.consecutive_failures == 0
+            and state.last_success_at is not None
+            and state.last_success_at >= row.opened_at
+        ):
+            closed += close_incident(session, settings, row.key, now=now, recovered=True)
+    return closed
 
 
 def check_failing(session: Session, settings: Settings, state: Any, now: datetime) -> bool:
