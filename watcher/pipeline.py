@@ -6,7 +6,6 @@ The daemon's jobs and `watcher run --once` call exactly this; nothing here raise
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -475,10 +474,6 @@ def replay(
         return ingest(rt, source, settings, raw, effective_at=at, origin="replay")
     except StoreError as exc:
         return RunResult(name, "error", error=str(exc))
-
-
-def digest_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _ms(t0: float) -> int:

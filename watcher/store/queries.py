@@ -113,13 +113,6 @@ def _change_info(row: ChangeRow, data: dict[str, Any], matches: Iterable[MatchIn
     )
 
 
-def get_change(session: Session, change_id: int) -> ChangeInfo | None:
-    found = [
-        c for c in list_changes(session, after_id=change_id - 1, limit=None) if c.id == change_id
-    ]
-    return found[0] if found else None
-
-
 def entries_as_of(
     session: Session,
     source: str,
@@ -244,28 +237,3 @@ def first_listed(session: Session, source: str, key: str) -> datetime | None:
             break
         since = start
     return since
-
-
-def count_changes_by_kind(session: Session) -> dict[tuple[str, str], int]:
-    rows = session.execute(
-        select(ChangeRow.source, ChangeRow.kind, func.count()).group_by(
-            ChangeRow.source, ChangeRow.kind
-        )
-    )
-    return {(s, k): n for s, k, n in rows}
-
-
-def latest_change_id(session: Session) -> int:
-    return session.scalar(select(func.max(ChangeRow.id))) or 0
-
-
-def snapshots_summary(session: Session) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(
-            SnapshotRow.source, SnapshotRow.status, func.count(), func.max(SnapshotRow.effective_at)
-        ).group_by(SnapshotRow.source, SnapshotRow.status)
-    )
-    return [
-        {"source": s, "status": st, "count": n, "latest": ts.isoformat() if ts else None}
-        for s, st, n, ts in rows
-    ]

@@ -206,11 +206,6 @@ def list_snapshots(
     return [_snapshot_info(r) for r in rows]
 
 
-def snapshot_raw(session: Session, snapshot_id: int) -> dict[str, bytes]:
-    blob = session.scalar(select(SnapshotRow.raw).where(SnapshotRow.id == snapshot_id))
-    return unpack_files(blob) if blob is not None else {}
-
-
 def current_entries(session: Session, source: str) -> dict[str, CurrentVersion]:
     """The list as it stands after the last good snapshot: open versions only."""
     rows = session.execute(
