@@ -13,7 +13,8 @@ import click
 from sqlalchemy import select
 
 from watcher.cli_common import App, handled, pass_app
-from watcher.config import WatchSettings, load_watchlist_file, resolve_secret
+from watcher.config import load_watchlist_file, resolve_secret
+from watcher.models import WatchEntity
 from watcher.output import FORMAT_OPTION, emit
 from watcher.store import alerting, queries
 from watcher.store.engine import transaction
@@ -182,7 +183,7 @@ def _register_watchlist(main: click.Group) -> None:
     ) -> None:
         """Track a name (with aliases and tags)."""
         with transaction(app.runtime().sessions) as session:
-            _upsert_watch(session, WatchSettings(name, aliases, tags, country, None, notes))
+            _upsert_watch(session, WatchEntity(name, aliases, tags, country, None, notes))
         click.echo(f"tracking {name}")
 
     @watchlist.command("remove")
@@ -219,13 +220,13 @@ def _register_watchlist(main: click.Group) -> None:
         click.echo(f"imported {len(items)} entries")
 
 
-def _read_watch_csv(path: Path) -> tuple[WatchSettings, ...]:
+def _read_watch_csv(path: Path) -> tuple[WatchEntity, ...]:
     def split(value: str | None) -> tuple[str, ...]:
         return tuple(v.strip() for v in (value or "").split(";") if v.strip())
 
     with path.open(encoding="utf-8-sig", newline="") as fh:
         return tuple(
-            WatchSettings(
+            WatchEntity(
                 row["name"].strip(),
                 split(row.get("aliases")),
                 split(row.get("tags")),
@@ -238,7 +239,7 @@ def _read_watch_csv(path: Path) -> tuple[WatchSettings, ...]:
         )
 
 
-def _upsert_watch(session: Any, w: WatchSettings) -> None:
+def _upsert_watch(session: Any, w: WatchEntity) -> None:
     row = session.scalars(select(WatchEntityRow).where(WatchEntityRow.name == w.name)).first()
     if row is None:
         row = WatchEntityRow(name=w.name)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.errors import ConfigError
+from watcher.models import WatchEntity
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -49,16 +50,6 @@ class SourceSettings:
     def staleness_limit(self) -> float:
         """How long without a successful poll before operators hear of it."""
         return self.stale_after if self.stale_after is not None else max(3 * self.interval, 3600)
-
-
-@dataclass(frozen=True)
-class WatchSettings:
-    name: str
-    aliases: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    country: str | None = None
-    entity_type: str | None = None
-    notes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +108,7 @@ class Settings:
     fetch: FetchSettings = FetchSettings()
     sources: Mapping[str, SourceSettings] = field(default_factory=dict)
     include_default_watchlist: bool = True
-    watchlist: tuple[WatchSettings, ...] = ()
+    watchlist: tuple[WatchEntity, ...] = ()
     subscribers: tuple[SubscriberSettings, ...] = ()
     operators: OperatorSettings = OperatorSettings()
     match: MatchSettings = MatchSettings()
@@ -234,13 +225,13 @@ def _load_source(
     return SourceSettings(**kw)
 
 
-def _load_watch(item: Any, where: str) -> WatchSettings:
+def _load_watch(item: Any, where: str) -> WatchEntity:
     if not isinstance(item, Mapping):
         raise ConfigError(f"{where}: expected a table")
     _check_keys(item, {"name", "aliases", "tags", "country", "entity_type", "notes"}, where + ".")
     if "name" not in item:
         raise ConfigError(f"{where}.name: missing")
-    return WatchSettings(
+    return WatchEntity(
         name=_typed(item, "name", str, where + "."),
         aliases=_str_list(item, "aliases", where + ".") if "aliases" in item else (),
         tags=_str_list(item, "tags", where + ".") if "tags" in item else (),
@@ -252,7 +243,7 @@ def _load_watch(item: Any, where: str) -> WatchSettings:
     )
 
 
-def load_watchlist_file(path: Path) -> tuple[WatchSettings, ...]:
+def load_watchlist_file(path: Path) -> tuple[WatchEntity, ...]:
     """A TOML file of [[watchlist]] tables (the format `watchlist_file` and import use)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

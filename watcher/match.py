@@ -38,7 +38,7 @@ from watcher._topics import (
     prepare,
     remark_parts,
 )
-from watcher.models import Entry, make_entry
+from watcher.models import Entry, WatchEntity, make_entry
 
 __all__ = [
     "Match",
@@ -55,18 +55,6 @@ OPT_IN_GROUPS = ("china-tech",)
 MatchKind = Literal["entity", "topic"]
 MatchMethod = Literal["exact", "normalized", "fuzzy", "alias", "topic"]
 _NOT_ORGANIZATIONS = frozenset({"individual", "vessel", "aircraft"})
-
-
-@dataclass(frozen=True)
-class WatchEntity:
-    """A tracked party: names in any script, tags (the first is its group for bundled ones)."""
-
-    name: str
-    aliases: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    country: str | None = None
-    entity_type: str | None = None
-    notes: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 ChangeKind = Literal["added", "removed", "modified"]
@@ -96,6 +97,11 @@ class Entry:
 
     def content_hash(self) -> str:
         """Hash of the canonical JSON form: what decides 'modified'."""
+        return self._content_hash
+
+    @cached_property
+    def _content_hash(self) -> str:
+        # Diff and store both ask for it, over every entry of a list: compute it once.
         blob = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -172,6 +178,18 @@ def make_entry(
 
 def _address_sort_key(a: Address) -> tuple[str, ...]:
     return tuple(v or "" for v in (a.country, a.city, a.address, a.state, a.postal_code))
+
+
+@dataclass(frozen=True)
+class WatchEntity:
+    """A tracked party: names in any script, tags (the first is its group for bundled ones)."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    country: str | None = None
+    entity_type: str | None = None
+    notes: str | None = None
 
 
 @dataclass(frozen=True)

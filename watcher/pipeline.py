@@ -101,11 +101,7 @@ def _poll(rt: Runtime, name: str, started: datetime, t0: float) -> RunResult:
     source, settings = make_source(rt.settings, name)
     with transaction(rt.sessions) as session:
         state = store.get_state(session, name)
-        known = (
-            frozenset(store.current_entries(session, name))
-            if source.mode == "incremental"
-            else frozenset()
-        )
+        known = store.current_keys(session, name) if source.mode == "incremental" else frozenset()
     files, validators = fetch_files(rt, source, settings, state.validators, known)
     if files is None:  # 304 on the primary file
         with transaction(rt.sessions) as session:

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from watcher.config import Settings, SubscriberSettings, WatchSettings
-from watcher.models import Change
+from watcher.config import Settings, SubscriberSettings
+from watcher.models import Change, WatchEntity
 from watcher.store.tables import (
     AlertRow,
     IncidentRow,
@@ -53,14 +53,10 @@ def sync_watchlist(session: Session, settings: Settings) -> int:
     """Config and bundled entries into the table; CLI-added entries are left alone."""
     from watcher.match import load_default_watchlist
 
-    wanted: dict[str, tuple[WatchSettings, str]] = {}
+    wanted: dict[str, tuple[WatchEntity, str]] = {}
     if settings.include_default_watchlist:
         entities, _topics = load_default_watchlist()
-        for e in entities:
-            wanted[e.name] = (
-                WatchSettings(e.name, e.aliases, e.tags, e.country, e.entity_type, e.notes),
-                "default",
-            )
+        wanted.update((e.name, (e, "default")) for e in entities)
     for w in settings.watchlist:
         wanted[w.name] = (w, "config")
     existing = {r.name: r for r in session.scalars(select(WatchEntityRow))}
@@ -127,7 +123,7 @@ def subscribers(session: Session) -> list[SubscriberSettings]:
 
 
 def build_matcher(session: Session, settings: Settings) -> Any:
-    from watcher.match import WatchEntity, build_matcher, load_default_watchlist
+    from watcher.match import build_matcher, load_default_watchlist
 
     _entities, topics = load_default_watchlist()
     rows = session.scalars(select(WatchEntityRow).order_by(WatchEntityRow.name))

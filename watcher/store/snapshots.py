@@ -220,6 +220,17 @@ def current_entries(session: Session, source: str) -> dict[str, CurrentVersion]:
     return out
 
 
+def current_keys(session: Session, source: str) -> frozenset[str]:
+    """Keys of the open versions only (what paginated sources need to know where to stop)."""
+    return frozenset(
+        session.scalars(
+            select(EntryVersionRow.key).where(
+                EntryVersionRow.source == source, EntryVersionRow.valid_to_snapshot.is_(None)
+            )
+        )
+    )
+
+
 def count_current(session: Session, source: str) -> int:
     return (
         session.scalar(
