@@ -35,9 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.receivers import HttpReceiver  # noqa: E402
+from watcher.alerts.dispatch import dispatch_pending  # noqa: E402
 from watcher.config import settings_from_dict  # noqa: E402
-from watcher.dispatch import dispatch_pending  # noqa: E402
-from watcher.pipeline import Runtime  # noqa: E402
+from watcher.runtime import Runtime  # noqa: E402
 from watcher.store import alerting  # noqa: E402
 from watcher.store.engine import make_engine, session_factory, transaction, upgrade  # noqa: E402
 from watcher.store.tables import AlertRow  # noqa: E402
@@ -192,7 +192,7 @@ class _Files(BaseHTTPRequestHandler):
 
 def latency(db_url: str, interval: str = "1s") -> dict[str, Any]:
     """The daemon's scheduler end to end: served file changes -> message arrives."""
-    from watcher.scheduler import build_scheduler
+    from watcher.service.scheduler import build_scheduler
 
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: max instances"
     upgrade(make_engine(db_url))

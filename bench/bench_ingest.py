@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.helpers import make_runtime  # noqa: E402
-from watcher.pipeline import replay, run_source  # noqa: E402
+from watcher.pipeline.run import replay, run_source  # noqa: E402
 from watcher.store.engine import make_engine, transaction, upgrade  # noqa: E402
 from watcher.store.tables import Base  # noqa: E402
 

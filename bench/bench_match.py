@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from watcher.match import build_matcher, load_default_watchlist
+from watcher.matching.matcher import build_matcher, load_default_watchlist
 from watcher.models import Entry, make_entry
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared/fixtures/ofac_sdn/sdn_2024-05-03.csv"

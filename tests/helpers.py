@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from watcher.config import settings_from_dict
-from watcher.pipeline import Runtime
+from watcher.runtime import Runtime
 from watcher.store import alerting
 from watcher.store.engine import make_engine, session_factory, transaction
 

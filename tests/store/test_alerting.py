@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.alerts.test_dispatch import alerts, replay_pair
 from tests.conftest import LocalServer, fixture_bytes
 from tests.helpers import at, make_runtime
-from tests.test_dispatch import alerts, replay_pair
-from watcher.pipeline import run_source
+from watcher.pipeline.run import run_source
 from watcher.store import alerting
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 
 from tests.conftest import fixture_bytes
 from tests.helpers import at
-from watcher.linking import country_key
+from watcher.pipeline.linking import country_key
 from watcher.sources.federal_register import FederalRegister
 from watcher.store import documents as docs
 from watcher.store.engine import make_engine, session_factory, transaction

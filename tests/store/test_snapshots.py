@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from tests.conftest import fixture_bytes
 from tests.helpers import at, make_runtime
-from watcher.pipeline import replay
+from watcher.pipeline.run import replay
 from watcher.store.engine import transaction
 from watcher.store.snapshots import unpack_files
 from watcher.store.tables import SnapshotRow

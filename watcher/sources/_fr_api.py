@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from watcher.entity_actions import normalize_document_number
+from watcher.entity_list.actions import normalize_document_number
 from watcher.errors import ParseError
 
 DOCUMENT_FIELDS = (

@@ -3,7 +3,7 @@
 The versioner API serves part 744 as of any date (`full/{date}/title-15.xml?part=744`) and
 says on which dates the part changed (`versions/title-15.json?part=744`), which is what makes
 a dated history (backfill) possible. The appendix is `DIV9 N="Supplement No. 4 to Part 744"`
-holding the five-column table shared with Federal Register rules (`watcher.entity_actions`).
+holding the five-column table shared with Federal Register rules (`watcher.entity_list.actions`).
 
 No real capture of the appendix exists, so the parser is strict: anything it does not
 recognise (no appendix, no table, wrong columns, no rows) is a ParseError, which rejects the
@@ -21,10 +21,10 @@ from typing import Any
 
 from lxml import etree
 
-from watcher.entity_actions import EntityAction, normalize_name, parse_entity_list_table
+from watcher.entity_list.actions import EntityAction, normalize_name, parse_entity_list_table
+from watcher.entity_list.gpo_xml import element_text, load_xml
 from watcher.errors import ParseError
 from watcher.models import Address, Entry, ParseResult, make_entry
-from watcher.sources._fr_xml import element_text, load_xml
 from watcher.sources.base import FetchPlan, Source
 
 API = "https://www.ecfr.gov/api/versioner/v1"

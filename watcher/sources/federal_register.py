@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from watcher.entity_actions import EntityAction, extract
+from watcher.entity_list.actions import EntityAction, extract
 from watcher.errors import ParseError
 from watcher.models import Address, Entry, ParseResult, make_entry
 from watcher.sources import _fr_api as api
@@ -43,7 +43,7 @@ class FederalRegister(Source):
         "per_page": int,
         "max_pages": int,
         "fetch_full_text": bool,
-        "csl_lag": str,  # how long the CSL may lag an FR action (watcher.linking)
+        "csl_lag": str,  # how long the CSL may lag an FR action (watcher.pipeline.linking)
     }
 
     @property

@@ -51,7 +51,7 @@ def list_name(source: str, list_code: str) -> str:
 
 def sync_watchlist(session: Session, settings: Settings) -> int:
     """Config and bundled entries into the table; CLI-added entries are left alone."""
-    from watcher.match import load_default_watchlist
+    from watcher.matching.matcher import load_default_watchlist
 
     wanted: dict[str, tuple[WatchEntity, str]] = {}
     if settings.include_default_watchlist:
@@ -123,7 +123,7 @@ def subscribers(session: Session) -> list[SubscriberSettings]:
 
 
 def build_matcher(session: Session, settings: Settings) -> Any:
-    from watcher.match import build_matcher, load_default_watchlist
+    from watcher.matching.matcher import build_matcher, load_default_watchlist
 
     _entities, topics = load_default_watchlist()
     rows = session.scalars(select(WatchEntityRow).order_by(WatchEntityRow.name))

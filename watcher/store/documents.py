@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from watcher.entity_actions import normalize_name
+from watcher.entity_list.actions import normalize_name
 from watcher.models import Entry
 from watcher.store.tables import (
     DocumentActionRow,

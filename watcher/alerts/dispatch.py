@@ -1,0 +1,398 @@
+"""The outbox dispatcher: claim due alerts, render, deliver through apprise, record the result.
+
+Delivery is at-least-once: an alert is claimed with a lease (next_attempt_at pushed ahead by a
+compare-and-set UPDATE, so two processes never claim one row), sent, then marked `sent`. A
+crash between send and mark re-sends after the lease; a confirmed send is never repeated.
+Failures back off exponentially with jitter and become `dead` after `alerts.max_attempts`
+(operators hear once per dead channel). Each subscriber is served by its own worker, so one
+slow or failing channel never delays the others; after one failure a channel gets no more
+attempts in that pass, so a dead endpoint costs one timeout per backoff period, not one per
+alert. Digest subscribers' alerts are held in SQL until their `digest_at` boundary, then sent
+as one message.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+from time import monotonic
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
+from sqlalchemy.orm import Session
+
+from watcher.alerts import notify
+from watcher.config import Settings, SubscriberSettings, resolve_secret
+from watcher.runtime import Runtime
+from watcher.store import alerting
+from watcher.store.engine import transaction
+from watcher.store.tables import AlertRow
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=5)  # a claimed alert is not claimed again before this runs out
+LEASE_MARGIN = timedelta(seconds=45)  # stop sending a claim this long before its lease ends
+MAX_WORKERS = 32  # subscribers served at once; each has its own worker
+DEFAULT_DIGEST_AT = "08:00 UTC"
+
+
+@dataclass(frozen=True)
+class DispatchSummary:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    held: int = 0
+
+    def __add__(self, other: DispatchSummary) -> DispatchSummary:
+        return DispatchSummary(
+            self.sent + other.sent,
+            self.failed + other.failed,
+            self.dead + other.dead,
+            self.held + other.held,
+        )
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    subscriber: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+def dispatch_pending(
+    rt: Runtime, limit: int = 1000, now: datetime | None = None
+) -> DispatchSummary:
+    """Send every due alert once; returns counts."""
+    now = now or rt.clock()
+    with transaction(rt.sessions) as session:
+        alerting.close_recovered(session, rt.settings, now)
+        subs = {s.name: s for s in alerting.subscribers(session)}
+        held = count_held(session, subs, now)
+    claimed = claim_due(rt, subs, limit, now)
+    by_sub: dict[str, list[Claimed]] = defaultdict(list)
+    for alert in claimed:
+        by_sub[alert.subscriber].append(alert)
+    if not by_sub:
+        return DispatchSummary(held=held)
+    # Stop sending before the lease runs out: after it, another replica may claim the rest.
+    deadline = monotonic() + (LEASE - LEASE_MARGIN).total_seconds()
+    total = DispatchSummary(held=held)
+    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(by_sub))) as pool:
+        futures = [
+            pool.submit(_serve_subscriber, rt, name, subs.get(name), alerts, now, deadline)
+            for name, alerts in by_sub.items()
+        ]
+        for f in futures:
+            total = total + f.result()
+    return total
+
+
+def claim_due(
+    rt: Runtime, subs: dict[str, SubscriberSettings], limit: int, now: datetime
+) -> list[Claimed]:
+    """Lease due alerts (digest alerts only once their boundary has passed).
+
+    PostgreSQL: the rows are selected FOR UPDATE SKIP LOCKED, so replicas take disjoint sets
+    without waiting. SQLite: the SELECT holds no lock, so two processes may read the same
+    rows; each row is claimed by a compare-and-set UPDATE that only succeeds while it is
+    still due, so only one of them sends it.
+    """
+    lease = now + LEASE
+    with transaction(rt.sessions) as session:
+        q = (
+            select(
+                AlertRow.id,
+                AlertRow.subscriber,
+                AlertRow.kind,
+                AlertRow.payload,
+                AlertRow.attempts,
+                AlertRow.created_at,
+            )
+            .where(_due(now), _released(subs, now))
+            .order_by(AlertRow.id)
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            # the rows are locked until commit: one UPDATE leases them all
+            rows = session.execute(q.with_for_update(skip_locked=True)).all()
+            session.execute(
+                update(AlertRow)
+                .where(AlertRow.id.in_([r.id for r in rows]))
+                .values(next_attempt_at=lease)
+                .execution_options(synchronize_session=False)
+            )
+            return [Claimed(*row) for row in rows]
+        claimed = []
+        for row in session.execute(q).all():
+            won = session.execute(
+                update(AlertRow)
+                .where(AlertRow.id == row.id, _due(now))
+                .values(next_attempt_at=lease)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(won, "rowcount", 0) == 1:
+                claimed.append(Claimed(*row))
+    return claimed
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    return and_(AlertRow.status.in_(("pending", "failed")), AlertRow.next_attempt_at <= now)
+
+
+def _boundaries(subs: dict[str, SubscriberSettings], now: datetime) -> dict[str, datetime]:
+    return {n: last_digest_boundary(s, now) for n, s in subs.items() if s.mode == "digest"}
+
+
+def _released(subs: dict[str, SubscriberSettings], now: datetime) -> ColumnElement[bool]:
+    """Not held for a digest: held rows are filtered in SQL so they never use up `limit`."""
+    digest = _boundaries(subs, now)
+    if not digest:
+        return true()
+    return or_(
+        AlertRow.subscriber.not_in(list(digest)),
+        *(and_(AlertRow.subscriber == n, AlertRow.created_at < b) for n, b in digest.items()),
+    )
+
+
+def count_held(session: Session, subs: dict[str, SubscriberSettings], now: datetime) -> int:
+    """Due alerts waiting for their subscriber's next digest time."""
+    digest = _boundaries(subs, now)
+    if not digest:
+        return 0
+    held = or_(
+        *(and_(AlertRow.subscriber == n, AlertRow.created_at >= b) for n, b in digest.items())
+    )
+    q = select(func.count()).select_from(AlertRow).where(_due(now), held)
+    return int(session.scalar(q) or 0)
+
+
+def last_digest_boundary(sub: SubscriberSettings, now: datetime) -> datetime:
+    """The most recent digest time at or before `now` ('08:00 America/New_York')."""
+    try:
+        spec = (sub.digest_at or DEFAULT_DIGEST_AT).split()
+        hour, minute = (int(x) for x in spec[0].split(":"))
+        zone = ZoneInfo(spec[1] if len(spec) > 1 else "UTC")
+        at = time(hour, minute)
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        # a typo in one subscriber's digest_at must not stop the outbox for everyone
+        log.warning(
+            "invalid digest_at %r for %s; using %s", sub.digest_at, sub.name, DEFAULT_DIGEST_AT
+        )
+        return last_digest_boundary(replace(sub, digest_at=DEFAULT_DIGEST_AT), now)
+    local = now.astimezone(zone)
+    boundary = datetime.combine(local.date(), at, zone)
+    if boundary > local:
+        boundary = datetime.combine(local.date() - timedelta(days=1), at, zone)
+    return boundary
+
+
+def _serve_subscriber(
+    rt: Runtime,
+    name: str,
+    sub: SubscriberSettings | None,
+    alerts: Sequence[Claimed],
+    now: datetime,
+    deadline: float,
+) -> DispatchSummary:
+    """Deliver one subscriber's alerts in order, recording each result as soon as it is known.
+    After a failure the channel is presumed down: the rest wait for the failed alert's retry
+    time instead of each waiting for its own timeout (they keep their attempt counts)."""
+    url = _url_for(rt.settings, name, sub)
+    if sub is not None and sub.mode == "digest":
+        label = last_digest_boundary(sub, now).strftime("%Y-%m-%d %H:%M %Z")
+        ok, error = _deliver(rt.settings, url, alerts, name, digest_label=label)
+        return _record(rt, _outcomes(rt, alerts, ok, error, now), reopened=ok)
+    summary = DispatchSummary()
+    for i, alert in enumerate(alerts):
+        if monotonic() > deadline:
+            break  # the rest keep their lease and are claimed again when it runs out
+        ok, error = _deliver(rt.settings, url, [alert], name)
+        outcomes = _outcomes(rt, [alert], ok, error, now)
+        if not ok:
+            retry_at = now + backoff(rt.settings, alert.attempts + 1)
+            outcomes += [_Outcome(a, {"next_attempt_at": retry_at}) for a in alerts[i + 1 :]]
+            return summary + _record(rt, outcomes)
+        summary = summary + _record(rt, outcomes, reopened=not summary.sent)
+    return summary
+
+
+def _url_for(settings: Settings, name: str, sub: SubscriberSettings | None) -> str | None:
+    if name == alerting.OPERATORS:
+        return resolve_secret(settings.operators.url_env, settings.operators.url_file)
+    if sub is None:
+        return None
+    return resolve_secret(sub.url_env, sub.url_file)
+
+
+def _deliver(
+    settings: Settings,
+    url: str | None,
+    alerts: Sequence[Claimed],
+    name: str,
+    digest_label: str | None = None,
+) -> tuple[bool, str | None]:
+    if not url:
+        where = (
+            "[operators] url_env/url_file"
+            if name == alerting.OPERATORS
+            else f"subscriber {name!r}: url_env/url_file"
+        )
+        return False, f"no apprise URL configured or found ({where})"
+    templates = settings.alerts.templates_dir
+    try:
+        if digest_label is not None:
+            events = [alert_event(a.payload) for a in alerts]
+            rendered = notify.render_digest(events, digest_label, templates_dir=templates)
+        elif alerts[0].kind == "operator":
+            rendered = notify.render_operator(
+                operator_event(alerts[0].payload), templates_dir=templates
+            )
+        else:
+            rendered = notify.render_alert(alert_event(alerts[0].payload), templates_dir=templates)
+        result = notify.deliver(url, rendered)
+    except Exception as exc:  # noqa: BLE001 - a template or plugin bug must not stop the outbox
+        return False, f"{type(exc).__name__}: {notify.redact(str(exc))}"
+    return result.ok, result.error
+
+
+def alert_event(payload: dict[str, Any]) -> notify.AlertEvent:
+    """The outbox payload (frozen at queue time) back into the renderer's event."""
+    p = dict(payload)
+    for key in ("aliases", "programs", "addresses", "field_changes", "matches"):
+        p[key] = tuple(p.get(key) or ())
+    p["detected_at"] = datetime.fromisoformat(p["detected_at"])
+    fields = notify.AlertEvent.__dataclass_fields__
+    return notify.AlertEvent(**{k: v for k, v in p.items() if k in fields})
+
+
+def operator_event(payload: dict[str, Any]) -> notify.OperatorEvent:
+    return notify.OperatorEvent(
+        kind=str(payload.get("kind")),
+        source=str(payload.get("source") or "watcher"),
+        title=str(payload.get("title")),
+        detail=str(payload.get("detail")),
+        occurred_at=datetime.fromisoformat(payload["occurred_at"]),
+    )
+
+
+def test_event(subscriber: str, now: datetime) -> notify.AlertEvent:
+    """What `watcher subscribers test` sends: clearly a test, shaped like a real alert."""
+    return notify.AlertEvent(
+        id=f"test:{subscriber}:{now.isoformat()}",
+        kind="test",
+        source="watcher",
+        list_code="TEST",
+        list_name="watcher test message",
+        key="test",
+        name=f"Test alert for subscriber {subscriber}",
+        source_url="https://ofac.treasury.gov/recent-actions",
+        detected_at=now,
+        remarks="If you can read this, the channel works.",
+    )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """The row update one delivery attempt (or deferral) needs."""
+
+    alert: Claimed
+    values: dict[str, Any]
+    dead: bool = False
+
+
+def _outcomes(
+    rt: Runtime, alerts: Sequence[Claimed], ok: bool, error: str | None, now: datetime
+) -> list[_Outcome]:
+    max_attempts = rt.settings.alerts.max_attempts
+    out = []
+    for alert in alerts:
+        attempts = alert.attempts + 1
+        if ok:
+            values: dict[str, Any] = {
+                "status": "sent",
+                "sent_at": rt.clock(),
+                "attempts": attempts,
+                "last_error": None,
+            }
+        elif attempts >= max_attempts:
+            values = {"status": "dead", "attempts": attempts, "last_error": error}
+        else:
+            values = {
+                "status": "failed",
+                "attempts": attempts,
+                "last_error": error,
+                "next_attempt_at": now + backoff(rt.settings, attempts),
+            }
+        out.append(_Outcome(alert, values, dead=values["status"] == "dead"))
+    if not ok:
+        log.warning(
+            "delivery failed",
+            extra={"subscriber": alerts[0].subscriber, "alerts": len(alerts), "error": error},
+        )
+    return out
+
+
+def _record(rt: Runtime, outcomes: Sequence[_Outcome], reopened: bool = False) -> DispatchSummary:
+    """Write results at once: the window in which a crash re-sends a confirmed message is
+    one commit long. `reopened`: the channel works, so a later outage alerts operators again."""
+    settings, now = rt.settings, rt.clock()
+    counts = {"sent": 0, "failed": 0, "dead": 0}
+    with transaction(rt.sessions) as session:
+        for o in outcomes:
+            session.execute(
+                update(AlertRow)
+                .where(AlertRow.id == o.alert.id)
+                .values(**o.values)
+                .execution_options(synchronize_session=False)
+            )
+            status = str(o.values.get("status"))
+            counts[status] = counts.get(status, 0) + 1
+            if o.dead:
+                _dead_incident(session, settings, o.alert, o.values["last_error"], now)
+        if reopened and outcomes:
+            key = f"dead:{outcomes[0].alert.subscriber}"
+            alerting.close_incident(session, settings, key, now=now, recovered=False)
+    return DispatchSummary(counts["sent"], counts["failed"], counts["dead"])
+
+
+def backoff(settings: Settings, attempts: int) -> timedelta:
+    base = min(settings.alerts.backoff * 2 ** (attempts - 1), settings.alerts.max_backoff)
+    return timedelta(seconds=base * random.uniform(0.8, 1.2))
+
+
+def _dead_incident(
+    session: Session, settings: Settings, alert: Claimed, error: str | None, now: datetime
+) -> None:
+    """One operator alert per dead channel, until a send to it succeeds again."""
+    if alert.subscriber == alerting.OPERATORS:
+        return  # the operators channel itself is broken: nobody to tell but the log
+    alerting.open_incident(
+        session,
+        settings,
+        f"dead:{alert.subscriber}",
+        source=None,
+        kind="dead_alerts",
+        title=f"alerts to {alert.subscriber} are dead",
+        detail=f"alert {alert.id} gave up after {alert.attempts + 1} attempts: {error}. "
+        "Re-queue with `watcher alerts retry`.",
+        now=now,
+    )
+
+
+def retry_alerts(session: Session, ids: Sequence[int] | None, now: datetime) -> int:
+    """Re-queue dead (or failed) alerts: `watcher alerts retry`."""
+    q = update(AlertRow).where(AlertRow.status.in_(("dead", "failed")))
+    if ids:
+        q = q.where(AlertRow.id.in_(list(ids)))
+    result = session.execute(
+        q.values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,94 @@
+"""What every command shares: the App (settings + database, opened once), errors, dates."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.exc import IntegrityError
+
+from watcher.config import Settings, load_settings
+from watcher.errors import WatcherError
+from watcher.runtime import Runtime
+from watcher.store import alerting
+from watcher.store.engine import make_engine, session_factory, transaction, upgrade
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str) -> None:
+    """A one-line reason and a non-zero exit, never a traceback."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def handled(func: F) -> F:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (WatcherError, OSError) as exc:
+            fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+class App:
+    """Settings and database opened once per command."""
+
+    def __init__(self, config: str | None) -> None:
+        self.config_arg = config
+        self._settings: Settings | None = None
+        self._runtime: Runtime | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_arg)
+        return self._settings
+
+    def runtime(self, migrate: bool = True) -> Runtime:
+        if self._runtime is None:
+            engine = make_engine(self.settings.database_url)
+            if migrate:
+                upgrade(engine)
+            self._runtime = Runtime(self.settings, session_factory(engine))
+            sync_config(self._runtime)
+        return self._runtime
+
+
+def sync_config(rt: Runtime, attempts: int = 3) -> None:
+    """Config watchlist and subscribers into the database; replicas starting together may race
+    on the same rows, so a unique-key conflict is simply retried (the other one won)."""
+    for attempt in range(attempts):
+        try:
+            with transaction(rt.sessions) as session:
+                alerting.sync_watchlist(session, rt.settings)
+                alerting.sync_subscribers(session, rt.settings)
+            return
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def parse_date(value: str, option: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"expected an ISO date like 2024-05-03, got {value!r}", param_hint=option
+        ) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def end_of(value: str, option: str) -> datetime:
+    """A bare date means the whole day: 'as of 2024-05-04' includes that day's snapshot."""
+    parsed = parse_date(value, option)
+    return parsed + timedelta(days=1) if len(value) <= 10 else parsed

@@ -1,0 +1,465 @@
+"""run_source(): fetch -> parse -> guard -> store -> diff -> match -> queue. The one error boundary.
+
+The daemon's jobs and `watcher run --once` call exactly this; nothing here raises past
+`run_source`, so a failing source never kills the scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from watcher import diff as diffing
+from watcher.config import Settings, SourceSettings
+from watcher.errors import GuardError, ParseError, StoreError, WatcherError
+from watcher.http import Validators, fetch
+from watcher.models import Change, Entry, FetchedFile, ParseResult, RawSnapshot
+from watcher.pipeline import linking
+from watcher.runtime import Runtime
+from watcher.sources.base import Source
+from watcher.sources.registry import get_source
+from watcher.store import alerting, locks
+from watcher.store import snapshots as store
+from watcher.store.engine import transaction
+from watcher.store.records import CurrentVersion, SnapshotInfo
+
+log = logging.getLogger(__name__)
+MAX_FOLLOW = 60  # pages / full texts one poll may add to its plan
+
+
+@dataclass(frozen=True)
+class RunResult:
+    source: str
+    outcome: str  # unchanged / new_snapshot / baseline / rejected / quarantined / error / skipped
+    snapshot_id: int | None = None
+    record_count: int = 0
+    added: int = 0
+    removed: int = 0
+    modified: int = 0
+    matches: int = 0
+    alerts: int = 0
+    error: str | None = None
+    duration_ms: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome not in ("error", "rejected", "quarantined")
+
+    def summary(self) -> str:
+        if self.error:
+            return f"{self.source}: {self.outcome}: {self.error}"
+        return (
+            f"{self.source}: {self.outcome} ({self.record_count} records; +{self.added} "
+            f"-{self.removed} ~{self.modified}; {self.matches} matches, {self.alerts} alerts)"
+        )
+
+
+def make_source(settings: Settings, name: str) -> tuple[Source, SourceSettings]:
+    src_settings = settings.source(name)
+    return get_source(name, dict(src_settings.options)), src_settings
+
+
+def run_source(rt: Runtime, name: str) -> RunResult:
+    """Poll one source; record the run whatever happens."""
+    started = rt.clock()
+    t0 = time.monotonic()
+    with locks.source_lock(rt.sessions, name, rt.holder, now=started) as acquired:
+        if not acquired:
+            return RunResult(name, "skipped", error="another process is polling this source")
+        try:
+            return _poll(rt, name, started, t0)
+        except Exception as exc:  # noqa: BLE001 - the one catch-all, by design
+            message = _one_line(exc)
+            log.warning("poll failed", extra={"source": name, "error": message})
+            _record_failure(rt, name, started, t0, message)
+            return RunResult(name, "error", error=message, duration_ms=_ms(t0))
+
+
+def _poll(rt: Runtime, name: str, started: datetime, t0: float) -> RunResult:
+    source, settings = make_source(rt.settings, name)
+    with transaction(rt.sessions) as session:
+        state = store.get_state(session, name)
+        known = store.current_keys(session, name) if source.mode == "incremental" else frozenset()
+    files, validators = fetch_files(rt, source, settings, state.validators, known)
+    if files is None:  # 304 on the primary file
+        with transaction(rt.sessions) as session:
+            store.record_check(
+                session,
+                name,
+                started_at=started,
+                duration_ms=_ms(t0),
+                outcome="unchanged",
+                http_status=304,
+            )
+            store.save_state(session, name, checked_at=started, success=True, validators=validators)
+            alerting.close_incident(
+                session, rt.settings, f"failing:{name}", now=started, recovered=True
+            )
+        return RunResult(name, "unchanged", duration_ms=_ms(t0))
+    raw = RawSnapshot(
+        name, tuple(files), source.digest({f.name: f.content for f in files}), started
+    )
+    return ingest(rt, source, settings, raw, validators=validators, t0=t0)
+
+
+def fetch_files(
+    rt: Runtime,
+    source: Source,
+    settings: SourceSettings,
+    validators: Mapping[str, Any],
+    known: frozenset[str],
+) -> tuple[list[FetchedFile] | None, dict[str, Any]]:
+    """Fetch what the source plans (and follows); None when the primary file is not modified."""
+    url = settings.url or source.default_url
+    companions = (
+        settings.companions if settings.companions is not None else source.default_companions
+    )
+    queue = list(source.plan(url, companions).files)
+    files: list[FetchedFile] = []
+    new_validators: dict[str, Any] = dict(validators)
+    followed = 0
+    while queue:
+        fname, furl = queue.pop(0)
+        conditional = fname == "primary" and source.mode == "full"
+        v = validators.get(furl, {}) if conditional else {}
+        resp = fetch(
+            rt.http(), furl, rt.settings.fetch, Validators(v.get("etag"), v.get("last_modified"))
+        )
+        if resp.not_modified:
+            return None, new_validators
+        if resp.etag or resp.last_modified:
+            new_validators[furl] = {"etag": resp.etag, "last_modified": resp.last_modified}
+        files.append(
+            FetchedFile(
+                fname,
+                furl,
+                resp.content,
+                resp.status,
+                resp.etag,
+                resp.last_modified,
+                resp.content_type,
+            )
+        )
+        if followed < MAX_FOLLOW:
+            more = source.follow(fname, furl, resp.content, known)[: MAX_FOLLOW - followed]
+            followed += len(more)
+            queue.extend(more)
+    return files, new_validators
+
+
+def ingest(
+    rt: Runtime,
+    source: Source,
+    settings: SourceSettings,
+    raw: RawSnapshot,
+    *,
+    effective_at: datetime | None = None,
+    origin: str = "poll",
+    validators: Mapping[str, Any] | None = None,
+    t0: float | None = None,
+) -> RunResult:
+    """Parse, guard, store and diff one fetched snapshot in a single transaction."""
+    t0 = time.monotonic() if t0 is None else t0
+    name = source.name
+    total = sum(len(f.content) for f in raw.files)
+    status = raw.files[0].status if raw.files else None
+    with transaction(rt.sessions) as session:
+        last_good = store.latest_snapshot(session, name, status="ok")
+        latest = store.latest_snapshot(session, name)
+        if latest is not None and latest.sha256 == raw.sha256 and origin == "poll":
+            outcome = "unchanged" if latest.status == "ok" else latest.status
+            store.record_check(
+                session,
+                name,
+                started_at=raw.fetched_at,
+                duration_ms=_ms(t0),
+                outcome=outcome,
+                http_status=status,
+                size=total,
+                snapshot_id=latest.id,
+            )
+            store.save_state(
+                session,
+                name,
+                checked_at=raw.fetched_at,
+                success=latest.status == "ok",
+                error=latest.reason,
+                validators=validators,
+            )
+            if latest.status == "ok":  # recovered, serving what it served before the outage
+                alerting.close_incident(
+                    session, rt.settings, f"failing:{name}", now=raw.fetched_at, recovered=True
+                )
+            return RunResult(
+                name,
+                outcome,
+                latest.id,
+                latest.record_count,
+                duration_ms=_ms(t0),
+                error=latest.reason if latest.status != "ok" else None,
+            )
+        current = store.current_entries(session, name)
+        try:
+            parsed = parse_and_guard(source, settings, raw, current)
+        except (ParseError, GuardError) as exc:
+            return _reject(rt, session, raw, exc, validators, t0, origin, effective_at)
+        when = _effective(raw, parsed, last_good or latest, effective_at)
+        snapshot = store.add_snapshot(
+            session,
+            name,
+            files=raw.files,
+            sha256=raw.sha256,
+            fetched_at=raw.fetched_at,
+            published_at=parsed.published_at,
+            effective_at=when,
+            record_count=len(parsed.entries),
+            status="ok",
+            warnings=parsed.warnings,
+            origin=origin,
+        )
+        result = _apply(
+            rt, session, source, settings, snapshot, current, parsed, baseline=last_good is None
+        )
+        store.record_check(
+            session,
+            name,
+            started_at=raw.fetched_at,
+            duration_ms=_ms(t0),
+            outcome=result.outcome,
+            http_status=status,
+            size=total,
+            snapshot_id=snapshot.id,
+            changes=result.added + result.removed + result.modified,
+        )
+        store.save_state(
+            session, name, checked_at=raw.fetched_at, success=True, validators=validators
+        )
+        alerting.close_incident(
+            session, rt.settings, f"rejected:{name}", now=raw.fetched_at, recovered=True
+        )
+        alerting.close_incident(
+            session, rt.settings, f"failing:{name}", now=raw.fetched_at, recovered=True
+        )
+        return RunResult(**{**result.__dict__, "duration_ms": _ms(t0)})
+
+
+def parse_and_guard(
+    source: Source,
+    settings: SourceSettings,
+    raw: RawSnapshot,
+    current: Mapping[str, CurrentVersion],
+) -> ParseResult:
+    """Refuse anything not believable before it can touch history (DESIGN.md section 7)."""
+    if not raw.files or not raw.files[0].content.strip():
+        raise ParseError("empty download (0 bytes of data)")
+    for f in raw.files:
+        if looks_like_html(f.content) and not source.accepts_html:
+            raise ParseError(f"{f.name}: an HTML page was served where data was expected")
+    parsed = source.parse({f.name: f.content for f in raw.files})
+    entries = parsed.entries
+    keys = [e.key for e in entries]
+    if len(set(keys)) != len(keys):
+        raise ParseError(
+            f"duplicate keys in parse result ({len(keys) - len(set(keys))} duplicates)"
+        )
+    minimum = (
+        settings.min_records if settings.min_records is not None else source.default_min_records
+    )
+    if source.mode == "full" and len(entries) < minimum:
+        raise GuardError(f"{len(entries)} records, below min_records={minimum}")
+    if settings.max_records is not None and len(entries) > settings.max_records:
+        raise GuardError(f"{len(entries)} records, above max_records={settings.max_records}")
+    if source.mode == "full" and current:
+        old = {k: v.entry for k, v in current.items()}
+        share = diffing.removed_share(old, {e.key: e for e in entries})
+        if share > settings.max_removed_share:
+            removed = round(share * len(old))
+            raise GuardError(
+                f"would remove {removed} of {len(old)} entries ({share:.1%} > max_removed_share="
+                f"{settings.max_removed_share:.0%})",
+                status="quarantined",
+            )
+    return parsed
+
+
+def looks_like_html(content: bytes) -> bool:
+    head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html")) or (
+        b"<html" in head and b"<body" in content[:4096].lower()
+    )
+
+
+def compute_changes(
+    source: Source, current: Mapping[str, CurrentVersion], entries: Sequence[Entry]
+) -> list[Change]:
+    old = {k: v.entry for k, v in current.items()}
+    new = {e.key: e for e in entries}
+    if source.mode == "incremental":
+        return diffing.diff_incremental(old, new)
+    pairer = getattr(source, "pair_renames", None)
+    return diffing.diff_full(old, new, pair_renames=pairer)
+
+
+def _apply(
+    rt: Runtime,
+    session: Session,
+    source: Source,
+    settings: SourceSettings,
+    snapshot: SnapshotInfo,
+    current: Mapping[str, CurrentVersion],
+    parsed: ParseResult,
+    *,
+    baseline: bool,
+) -> RunResult:
+    changes = compute_changes(source, current, parsed.entries)
+    url = settings.url or source.default_url
+    ids = store.apply_changes(
+        session,
+        snapshot,
+        current,
+        changes,
+        detected_at=rt.clock(),
+        source_url=source.public_url or url,
+        record=not baseline,
+    )
+    linking.after_apply(
+        session, rt.settings, source.name, snapshot, changes, ids, parsed, now=rt.clock()
+    )
+    if baseline:
+        return RunResult(source.name, "baseline", snapshot.id, len(parsed.entries))
+    n_matches, n_alerts = alerting.match_and_queue(
+        session, rt.settings, list(zip(ids, changes, strict=True)), now=rt.clock()
+    )
+    return RunResult(
+        source.name,
+        "new_snapshot",
+        snapshot.id,
+        len(parsed.entries),
+        added=sum(1 for c in changes if c.kind == "added"),
+        removed=sum(1 for c in changes if c.kind == "removed"),
+        modified=sum(1 for c in changes if c.kind == "modified"),
+        matches=n_matches,
+        alerts=n_alerts,
+    )
+
+
+def _effective(
+    raw: RawSnapshot, parsed: ParseResult, last: SnapshotInfo | None, explicit: datetime | None
+) -> datetime:
+    """The date a snapshot speaks for; history must move forward, never rewrite the past."""
+    if explicit is not None:
+        if last is not None and explicit <= last.effective_at:
+            raise StoreError(
+                f"{raw.source}: snapshot dated {explicit.date()} is not after the latest "
+                f"({last.effective_at.date()}); history is append-only"
+            )
+        return explicit
+    when = (
+        parsed.published_at
+        if parsed.published_at and (last is None or parsed.published_at > last.effective_at)
+        else raw.fetched_at
+    )
+    if last is not None and when <= last.effective_at:
+        raise StoreError(
+            f"{raw.source}: fetch time {when} is not after the latest snapshot {last.effective_at}"
+        )
+    return when
+
+
+def _reject(
+    rt: Runtime,
+    session: Session,
+    raw: RawSnapshot,
+    exc: WatcherError,
+    validators: Mapping[str, Any] | None,
+    t0: float,
+    origin: str,
+    effective_at: datetime | None,
+) -> RunResult:
+    status = exc.status if isinstance(exc, GuardError) else "rejected"
+    reason = _one_line(exc)
+    name = raw.source
+    snapshot = store.add_snapshot(
+        session,
+        name,
+        files=raw.files,
+        sha256=raw.sha256,
+        fetched_at=raw.fetched_at,
+        published_at=None,
+        effective_at=effective_at or raw.fetched_at,
+        record_count=0,
+        status=status,
+        reason=reason,
+        origin=origin,
+    )
+    store.record_check(
+        session,
+        name,
+        started_at=raw.fetched_at,
+        duration_ms=_ms(t0),
+        outcome=status,
+        size=sum(len(f.content) for f in raw.files),
+        error=reason,
+        snapshot_id=snapshot.id,
+    )
+    store.save_state(
+        session, name, checked_at=raw.fetched_at, success=False, error=reason, validators=None
+    )
+    alerting.open_incident(
+        session,
+        rt.settings,
+        f"rejected:{name}",
+        source=name,
+        kind=f"snapshot_{status}",
+        title=f"{name}: snapshot {status}",
+        detail=f"{reason} (snapshot {snapshot.id}; history untouched, subscribers not alerted)",
+        now=raw.fetched_at,
+    )
+    return RunResult(name, status, snapshot.id, error=reason, duration_ms=_ms(t0))
+
+
+def _record_failure(rt: Runtime, name: str, started: datetime, t0: float, message: str) -> None:
+    try:
+        with transaction(rt.sessions) as session:
+            store.record_check(
+                session,
+                name,
+                started_at=started,
+                duration_ms=_ms(t0),
+                outcome="error",
+                error=message,
+            )
+            state = store.save_state(
+                session, name, checked_at=started, success=False, error=message
+            )
+            alerting.check_failing(session, rt.settings, state, now=started)
+    except Exception:  # noqa: BLE001 - the database itself may be what failed
+        log.exception("could not record the failure of %s", name)
+
+
+def replay(
+    rt: Runtime, name: str, at: datetime, paths: Sequence[tuple[str, bytes, str]]
+) -> RunResult:
+    """Import archived files (logical name, bytes, origin path) as a snapshot dated `at`."""
+    source, settings = make_source(rt.settings, name)
+    files = tuple(FetchedFile(n, f"file://{p}", data, 200) for n, data, p in paths)
+    raw = RawSnapshot(name, files, source.digest({f.name: f.content for f in files}), rt.clock())
+    try:
+        return ingest(rt, source, settings, raw, effective_at=at, origin="replay")
+    except StoreError as exc:
+        return RunResult(name, "error", error=str(exc))
+
+
+def _ms(t0: float) -> int:
+    return int((time.monotonic() - t0) * 1000)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if isinstance(exc, WatcherError) else f"{type(exc).__name__}: {text}"

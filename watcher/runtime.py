@@ -1,0 +1,33 @@
+"""The context a run needs (settings, sessions, HTTP client, clock), passed explicitly.
+
+It lives apart from the pipeline so that shells and the dispatcher can hold one without
+importing the pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from watcher.config import Settings
+from watcher.http import make_client
+
+
+@dataclass
+class Runtime:
+    """What a run needs, passed explicitly (never read from globals)."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    client: httpx.Client | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    holder: str = "watcher"
+
+    def http(self) -> httpx.Client:
+        if self.client is None:
+            self.client = make_client(self.settings.fetch)
+        return self.client

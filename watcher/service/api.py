@@ -1,0 +1,216 @@
+"""The HTTP face of the daemon: health, readiness, Prometheus metrics and a read-only JSON API.
+
+Routes are thin shells over `watcher.store` (the same queries as the CLI listings, the same
+JSON objects as `--format json`). `/api/*` needs `Authorization: Bearer <token>` whenever a
+token is given to `create_app` (always when bound beyond loopback); `/healthz`, `/readyz` and
+`/metrics` stay open for probes and scrapers.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from watcher.runtime import Runtime
+from watcher.service.metrics import enabled_sources, make_registry, staleness
+from watcher.sources.registry import SOURCES
+from watcher.store import queries
+from watcher.store import snapshots as store
+from watcher.store.engine import transaction
+from watcher.store.records import SnapshotInfo
+
+Kind = Literal["added", "removed", "modified"]
+_bearer = HTTPBearer(auto_error=False, description="The API token (http.token_env / token_file)")
+
+
+def create_app(rt: Runtime, token: str | None) -> FastAPI:
+    """The app; `token` None leaves /api/* open (loopback only, enforced by `serve`)."""
+    app = FastAPI(
+        title="watcher",
+        version="0.1.0",
+        description="Read-only view of US sanctions and export-control list changes.",
+    )
+    registry = make_registry(rt)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    def readyz() -> JSONResponse:
+        """Readiness: database reachable and no enabled source stale beyond its limit."""
+        reasons = readiness_problems(rt)
+        status = 200 if not reasons else 503
+        return JSONResponse({"ready": not reasons, "reasons": reasons}, status_code=status)
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    def metrics() -> Response:
+        """Prometheus text format, computed from the database at scrape time."""
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(_api_router(rt), dependencies=[Depends(_auth_dependency(token))])
+    return app
+
+
+def readiness_problems(rt: Runtime) -> list[str]:
+    """Reasons the daemon is not ready (empty when it is)."""
+    try:
+        with transaction(rt.sessions) as session:
+            session.execute(text("SELECT 1"))
+            states = {s.source: s for s in store.all_states(session)}
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with the reason
+        return [f"database unreachable: {type(exc).__name__}"]
+    now = rt.clock()
+    reasons = []
+    for name in enabled_sources(rt):
+        state = states.get(name)
+        why = staleness(rt, name, state.last_success_at if state else None, now)
+        if why:
+            error = f" (last error: {state.last_error})" if state and state.last_error else ""
+            reasons.append(f"{name}: stale: {why}{error}")
+    return reasons
+
+
+def _auth_dependency(token: str | None) -> Any:
+    expected = token.encode() if token else None
+
+    def check(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> None:
+        if expected is None:
+            return
+        given = credentials.credentials.encode() if credentials else b""
+        if not (
+            credentials and credentials.scheme.lower() == "bearer"
+        ) or not secrets.compare_digest(given, expected):
+            raise HTTPException(
+                status_code=401,
+                detail="missing or wrong bearer token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    return check
+
+
+def _parse_date(value: str | None, name: str, *, end: bool = False) -> datetime | None:
+    """ISO date or datetime; a bare date as `until`/`as_of` means the whole day (as the CLI)."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(
+            422, f"{name}: expected an ISO date like 2024-05-03, got {value!r}"
+        ) from None
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed + timedelta(days=1) if end and len(value) <= 10 else parsed
+
+
+def _check_source(source: str | None) -> None:
+    if source is not None and source not in SOURCES:
+        raise HTTPException(422, f"source: unknown source {source!r} (known: {', '.join(SOURCES)})")
+
+
+def _api_router(rt: Runtime) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["api"])
+
+    @router.get("/sources")
+    def sources() -> list[dict[str, Any]]:
+        """Each source: enabled, state, last success, last error, staleness, current entries."""
+        return source_rows(rt)
+
+    @router.get("/snapshots")
+    def snapshots(
+        source: str | None = None, limit: Annotated[int, Query(ge=1, le=10000)] = 100
+    ) -> list[dict[str, Any]]:
+        """Snapshot history, newest first (status ok / rejected / quarantined, with the reason)."""
+        _check_source(source)
+        with transaction(rt.sessions) as session:
+            return [snapshot_row(s) for s in store.list_snapshots(session, source, limit)]
+
+    @router.get("/changes")
+    def changes(
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        entity: str | None = None,
+        kind: Kind | None = None,
+        list_code: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=100000)] = 1000,
+    ) -> list[dict[str, Any]]:
+        """Changes newest first: the `watcher changes --format json` objects."""
+        _check_source(source)
+        start, stop = _parse_date(since, "since"), _parse_date(until, "until", end=True)
+        with transaction(rt.sessions) as session:
+            found = queries.list_changes(
+                session, source=source, since=start, until=stop, entity=entity, kind=kind,
+                list_code=list_code, limit=limit,
+            )  # fmt: skip
+        return [c.to_dict() for c in found]
+
+    @router.get("/entries")
+    def entries(
+        source: str,
+        as_of: str | None = None,
+        q: str | None = None,
+        limit: Annotated[int | None, Query(ge=1)] = None,
+    ) -> list[dict[str, Any]]:
+        """A list as it stood at the end of `as_of` (default: now); `q` searches any field."""
+        _check_source(source)
+        when = _parse_date(as_of, "as_of", end=True)
+        with transaction(rt.sessions) as session:
+            return [r.to_dict() for r in queries.entries_as_of(session, source, when, q, limit)]
+
+    @router.get("/history")
+    def history(name: Annotated[str, Query(min_length=1)]) -> list[dict[str, Any]]:
+        """One entity's timeline across every list."""
+        with transaction(rt.sessions) as session:
+            return queries.history(session, name)
+
+    return router
+
+
+def source_rows(rt: Runtime) -> list[dict[str, Any]]:
+    """The `watcher sources` rows."""
+    now = rt.clock()
+    enabled = set(enabled_sources(rt))
+    rows = []
+    with transaction(rt.sessions) as session:
+        states = {s.source: s for s in store.all_states(session)}
+        for name in SOURCES:
+            st = states.get(name)
+            last_ok = st.last_success_at if st else None
+            rows.append(
+                {
+                    "source": name,
+                    "enabled": name in enabled,
+                    "interval_s": int(rt.settings.source(name).interval),
+                    "last_check": st.last_check_at.isoformat() if st and st.last_check_at else None,
+                    "last_success": last_ok.isoformat() if last_ok else None,
+                    "failures": st.consecutive_failures if st else 0,
+                    "last_error": st.last_error if st else None,
+                    "stale": name in enabled and staleness(rt, name, last_ok, now) is not None,
+                    "entries": store.count_current(session, name),
+                }
+            )
+    return rows
+
+
+def snapshot_row(s: SnapshotInfo) -> dict[str, Any]:
+    """The `watcher snapshots --format json` object."""
+    return {
+        "id": s.id, "source": s.source, "effective_at": s.effective_at.isoformat(),
+        "fetched_at": s.fetched_at.isoformat(),
+        "published_at": s.published_at.isoformat() if s.published_at else None,
+        "status": s.status, "reason": s.reason, "records": s.record_count, "bytes": s.raw_size,
+        "sha256": s.sha256, "origin": s.origin, "warnings": list(s.warnings),
+    }  # fmt: skip
