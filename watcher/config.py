@@ -43,6 +43,7 @@ class SourceSettings:
     min_records: int | None = None
     max_records: int | None = None
     max_removed_share: float = 0.10
+    max_modified_share: float = 0.10
     stale_after: float | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -77,6 +78,7 @@ class FetchSettings:
     retries: int = 3
     backoff: float = 2.0
     max_bytes: int = 200 * 1024 * 1024
+    deadline: float = 900.0  # seconds for a whole download, retries included
     user_agent: str = "watcher/0.1 (+https://github.com/; entity-list watcher)"
 
 
@@ -127,6 +129,7 @@ _SOURCE_KEYS = {
     "min_records",
     "max_records",
     "max_removed_share",
+    "max_modified_share",
     "stale_after",
 }
 _TOP_KEYS = {
@@ -212,11 +215,12 @@ def _load_source(
             if _typed(table, key, int, where) < 0:
                 raise ConfigError(f"{where}{key}: must be >= 0")
             kw[key] = table[key]
-    if "max_removed_share" in table:
-        share = float(_typed(table, "max_removed_share", (int, float), where))
-        if not 0 <= share <= 1:
-            raise ConfigError(f"{where}max_removed_share: must be between 0 and 1, got {share}")
-        kw["max_removed_share"] = share
+    for key in ("max_removed_share", "max_modified_share"):
+        if key in table:
+            share = float(_typed(table, key, (int, float), where))
+            if not 0 <= share <= 1:
+                raise ConfigError(f"{where}{key}: must be between 0 and 1, got {share}")
+            kw[key] = share
     options = {}
     for key, kind in option_keys.items():
         if key in table:
