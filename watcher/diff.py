@@ -96,3 +96,13 @@ def removed_share(old: Mapping[str, Entry], new: Mapping[str, Entry]) -> float:
     if not old:
         return 0.0
     return len(old.keys() - new.keys()) / len(old)
+
+
+def modified_share(old: Mapping[str, Entry], new: Mapping[str, Entry]) -> float:
+    """Share of the last good list a new snapshot would modify (the mass-modification guard):
+    a file with its columns shuffled keeps every key but changes every entry."""
+    if not old:
+        return 0.0
+    both = old.keys() & new.keys()
+    changed = sum(1 for k in both if old[k].content_hash() != new[k].content_hash())
+    return changed / len(old)

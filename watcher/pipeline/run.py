@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -261,13 +261,8 @@ def parse_and_guard(
     for f in raw.files:
         if looks_like_html(f.content) and not source.accepts_html:
             raise ParseError(f"{f.name}: an HTML page was served where data was expected")
-    parsed = source.parse({f.name: f.content for f in raw.files})
+    parsed = keep_first(raw.source, source.parse({f.name: f.content for f in raw.files}))
     entries = parsed.entries
-    keys = [e.key for e in entries]
-    if len(set(keys)) != len(keys):
-        raise ParseError(
-            f"duplicate keys in parse result ({len(keys) - len(set(keys))} duplicates)"
-        )
     minimum = (
         settings.min_records if settings.min_records is not None else source.default_min_records
     )
@@ -285,7 +280,30 @@ def parse_and_guard(
                 f"{settings.max_removed_share:.0%})",
                 status="quarantined",
             )
+        share = diffing.modified_share(old, {e.key: e for e in entries})
+        if share > settings.max_modified_share:
+            modified = round(share * len(old))
+            raise GuardError(
+                f"would modify {modified} of {len(old)} entries ({share:.1%} > "
+                f"max_modified_share={settings.max_modified_share:.0%})",
+                status="quarantined",
+            )
     return parsed
+
+
+def keep_first(name: str, parsed: ParseResult) -> ParseResult:
+    """Duplicate keys in one file: the first row wins, and the snapshot and the log say so."""
+    seen: dict[str, Entry] = {}
+    for entry in parsed.entries:
+        seen.setdefault(entry.key, entry)
+    dropped = len(parsed.entries) - len(seen)
+    if not dropped:
+        return parsed
+    keys = sorted({e.key for e in parsed.entries if seen[e.key] is not e})
+    shown = ", ".join(keys[:10]) + (", ..." if len(keys) > 10 else "")
+    warning = f"{dropped} duplicate keys; first row kept ({shown})"
+    log.warning("duplicate keys in a snapshot", extra={"source": name, "detail": warning})
+    return replace(parsed, entries=tuple(seen.values()), warnings=(*parsed.warnings, warning))
 
 
 def looks_like_html(content: bytes) -> bool:
