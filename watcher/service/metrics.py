@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
@@ -26,6 +25,7 @@ from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from watcher.health import enabled_sources, staleness
 from watcher.runtime import Runtime
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction
@@ -36,11 +36,6 @@ POLL_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 DISPATCH_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 86400.0)
 ALERT_STATUSES = ("pending", "sent", "failed", "dead")
 CHANGE_KINDS = ("added", "removed", "modified")
-
-
-def enabled_sources(rt: Runtime) -> list[str]:
-    """Sources with a [sources.X] table that is not disabled: what the daemon polls."""
-    return sorted(name for name, s in rt.settings.sources.items() if s.enabled)
 
 
 def make_registry(rt: Runtime) -> CollectorRegistry:
@@ -75,7 +70,7 @@ class StoreCollector:
 
 
 def _families(rt: Runtime, session: Session) -> Iterator[Metric]:
-    names = enabled_sources(rt)
+    names = enabled_sources(rt.settings)
     yield from _source_families(rt, session, names)
     yield _poll_histogram(session)
     yield _checks_counter(session)
@@ -118,23 +113,14 @@ def _source_families(rt: Runtime, session: Session, names: Sequence[str]) -> Ite
         if state.last_check_at is not None:
             checked.add_metric([name], state.last_check_at.timestamp())
         failures.add_metric([name], state.consecutive_failures)
-        stale.add_metric([name], 1 if staleness(rt, name, state.last_success_at, now) else 0)
+        stale.add_metric(
+            [name], 1 if staleness(rt.settings, name, state.last_success_at, now) else 0
+        )
         snap = store.latest_snapshot(session, name, status="ok")
         if snap is not None:
             size.add_metric([name], snap.raw_size)
             records.add_metric([name], snap.record_count)
     yield from (success, checked, failures, stale, size, records)
-
-
-def staleness(rt: Runtime, name: str, last_success: datetime | None, now: datetime) -> str | None:
-    """Why a source counts as stale (None when it is fresh)."""
-    limit = rt.settings.source(name).staleness_limit
-    if last_success is None:
-        return "no successful poll yet"
-    age = (now - last_success).total_seconds()
-    if age > limit:
-        return f"last success {int(age)} s ago, beyond the staleness limit of {int(limit)} s"
-    return None
 
 
 def _histogram_row(

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from watcher.entity_list.actions import normalize_name
+from watcher.keys import name_key
 from watcher.models import Entry
 from watcher.store.tables import (
     DocumentActionRow,
@@ -218,7 +218,7 @@ def _record_actions(
         known.add(key)
         name = str(a.get("name") or "")
         country = _text(a.get("country"))
-        names = sorted({normalize_name(n) for n in [name, *a.get("aliases", ())] if n})
+        names = sorted({name_key(n) for n in [name, *a.get("aliases", ())] if n})
         session.add(
             DocumentActionRow(
                 key=key,
@@ -227,7 +227,7 @@ def _record_actions(
                 country=country,
                 country_code=country_code(country) if country_code else None,
                 name=name,
-                name_norm=normalize_name(name)[:512],
+                name_norm=name_key(name)[:512],
                 names=names,
                 publication_date=doc.publication_date,
                 first_seen=now,
