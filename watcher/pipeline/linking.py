@@ -37,7 +37,7 @@ from watcher.errors import ConfigError
 from watcher.keys import name_key
 from watcher.matching.normalize import country_code
 from watcher.models import Change, Entry, ParseResult
-from watcher.store import alerting
+from watcher.store import alerting, links
 from watcher.store import documents as docs
 from watcher.store.records import SnapshotInfo
 
@@ -143,7 +143,7 @@ def link_changes(
     wanted = sorted({KIND_TO_ACTION[c.kind] for _, c in relevant})
     pool = docs.actions(session, kinds=wanted)  # newest publication first
     index = _index(pool)
-    done = docs.linked_sources(session, [a.key for a in pool])
+    done = links.linked_sources(session, [a.key for a in pool])
     linked = 0
     for change_id, change in relevant:
         document: str | None = None
@@ -153,7 +153,7 @@ def link_changes(
             if (action.key, source) in done or document not in (None, action.document_number):
                 continue
             document = action.document_number
-            docs.add_link(
+            links.add_link(
                 session,
                 action,
                 target_source=source,

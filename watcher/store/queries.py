@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from watcher.config import Settings
 from watcher.health import enabled_sources, staleness
 from watcher.models import Entry
-from watcher.store import documents
+from watcher.store import links
 from watcher.store.records import ChangeInfo, EntryRecord, MatchInfo, SourceStatus
 from watcher.store.snapshots import all_states, count_current
 from watcher.store.tables import ChangeRow, EntryVersionRow, MatchRow, SnapshotRow
@@ -225,7 +225,7 @@ def history(session: Session, name: str, limit: int = 500) -> list[dict[str, Any
                         "linked_key": link.target_key,
                         "linked_kind": link.target_kind,
                     }
-                    for link in documents.links_for(session, row.source, row.key)
+                    for link in links.links_for(session, row.source, row.key)
                 ],
                 "events": [
                     {
