@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from watcher.dates import parse_instant
 from watcher.health import enabled_sources, staleness
@@ -25,7 +24,7 @@ from watcher.service.metrics import make_registry
 from watcher.sources.registry import SOURCES
 from watcher.store import outbox, queries
 from watcher.store import snapshots as store
-from watcher.store.engine import transaction
+from watcher.store.engine import ping, transaction
 from watcher.store.records import SnapshotInfo
 
 Kind = Literal["added", "removed", "modified"]
@@ -67,7 +66,7 @@ def readiness_problems(rt: Runtime) -> list[str]:
     """Reasons the daemon is not ready (empty when it is)."""
     try:
         with transaction(rt.sessions) as session:
-            session.execute(text("SELECT 1"))
+            ping(session)
             states = {s.source: s for s in store.all_states(session)}
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with the reason
         return [f"database unreachable: {type(exc).__name__}"]
