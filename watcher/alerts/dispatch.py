@@ -14,6 +14,7 @@ as one message.
 from __future__ import annotations
 
 import logging
+import os
 import random
 from collections import defaultdict
 from collections.abc import Sequence
@@ -62,6 +63,10 @@ def dispatch_pending(
     """Send every due alert once; returns counts."""
     now = now or rt.clock()
     with transaction(rt.sessions) as session:
+        host = rt.holder.rsplit(":", 1)[0]
+        released = outbox.release_claims(session, host, process_alive, now)
+        if released:
+            log.warning("released %d alert leases of dead processes", released)
         alerting.close_recovered(session, rt.settings, now)
         subs = {s.name: s for s in subscribers.subscribers(session)}
         held = outbox.count_held(session, _boundaries(subs, now), now)
@@ -89,7 +94,18 @@ def claim_due(
 ) -> list[Claimed]:
     """Lease due alerts (digest alerts only once their boundary has passed)."""
     with transaction(rt.sessions) as session:
-        return outbox.claim_due(session, _boundaries(subs, now), limit, now, now + LEASE)
+        return outbox.claim_due(session, _boundaries(subs, now), limit, now, now + LEASE, rt.holder)
+
+
+def process_alive(pid: int) -> bool:
+    """Is a process with this id running on this host? (signal 0 only checks)"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def _boundaries(subs: dict[str, SubscriberSettings], now: datetime) -> dict[str, datetime]:
