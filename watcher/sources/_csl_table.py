@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,8 @@ class Table:
 
 def read_table(data: bytes) -> Table:
     """Sniff CSV or JSON from the bytes and read every record; `ParseError` if neither."""
+    if b"\0" in data[:65536]:
+        raise ParseError("binary data (NUL bytes; UTF-16?), not the CSL's UTF-8 CSV or JSON")
     text, warnings = _decode(data)
     head = text.lstrip()[:64].lower()
     if not head:
@@ -156,6 +159,7 @@ def audit_header(header: tuple[str, ...]) -> list[str]:
     return warnings
 
 
+_LIST_NAME = re.compile(r"\([A-Z][A-Za-z -]+\)")  # "(EL)", "(NS-MBS List)"
 CSL_TYPES = frozenset({"", "individual", "entity", "vessel", "aircraft"})
 MAX_BAD_SHARE = 0.10
 
@@ -164,7 +168,9 @@ def check_cells(rows: tuple[dict[str, Any], ...]) -> list[str]:
     """Columns must hold what their header says (a list name in `source`, a number or nothing
     in `entity_number`, a known `type`); a file whose values moved is refused before any diff."""
     problems = {
-        "source is empty": sum(1 for r in rows if not _text(r.get("source"))),
+        "source is not a list name like 'Entity List (EL) - ...'": sum(
+            1 for r in rows if not _LIST_NAME.search(_text(r.get("source")))
+        ),
         "entity_number is not a number": sum(
             1
             for r in rows
