@@ -14,7 +14,6 @@ as one message.
 from __future__ import annotations
 
 import logging
-import os
 import random
 from collections import defaultdict
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from watcher.config import Settings, SubscriberSettings, resolve_secret
 from watcher.runtime import Runtime
 from watcher.store import alerting, outbox, subscribers
 from watcher.store.engine import transaction
+from watcher.store.locks import process_alive
 from watcher.store.outbox import Claimed
 
 log = logging.getLogger(__name__)
@@ -95,17 +95,6 @@ def claim_due(
     """Lease due alerts (digest alerts only once their boundary has passed)."""
     with transaction(rt.sessions) as session:
         return outbox.claim_due(session, _boundaries(subs, now), limit, now, now + LEASE, rt.holder)
-
-
-def process_alive(pid: int) -> bool:
-    """Is a process with this id running on this host? (signal 0 only checks)"""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
 
 
 def _boundaries(subs: dict[str, SubscriberSettings], now: datetime) -> dict[str, datetime]:
