@@ -148,13 +148,8 @@ class CrashRig:
             distinct = conn.execute(
                 sa.text("SELECT count(*) FROM (SELECT DISTINCT snapshot_id, key FROM changes)")
             ).scalar_one()
-            statuses = Counter(
-                dict(
-                    conn.execute(
-                        sa.text("SELECT status, count(*) FROM alerts GROUP BY status")
-                    ).all()
-                )
-            )
+            rows = conn.execute(sa.text("SELECT status, count(*) FROM alerts GROUP BY status"))
+            statuses: Counter[str] = Counter({str(st): int(n) for st, n in rows.all()})
         engine.dispose()
         db.unlink()
         return Trial(kill_at, killed, changes, distinct, delivered, statuses, exit_code)
