@@ -137,11 +137,12 @@ def _validate(
         raise ConfigError("config: " + "; ".join(problems)) from None
 
 
-def _table(data: Mapping[str, Any], key: str) -> dict[str, Any]:
+def _table(data: Mapping[str, Any], key: str, parent: str = "") -> dict[str, Any]:
     """A copy of one [table] (the caller's data stays untouched); not a table: an error."""
     value = data.get(key, {})
     if not isinstance(value, Mapping):
-        raise ConfigError(f"config: {key}: expected a table ([{key}]), got {value!r}")
+        where = f"{parent}{key}"
+        raise ConfigError(f"config: {where}: expected a table ([{where}]), got {value!r}")
     return dict(value)
 
 
@@ -168,7 +169,7 @@ def _with_env(
     for name in registry.SOURCES:
         var = f"WATCHER_SOURCES_{name.upper()}_URL"
         if env.get(var):
-            sources[name] = {**_table(sources, name), "url": env[var].strip()}
+            sources[name] = {**_table(sources, name, "sources."), "url": env[var].strip()}
             names[f"sources.{name}.url"] = var
     doc["sources"] = sources
     return doc, names
@@ -183,7 +184,7 @@ def _source_tables(sources: Mapping[str, Any]) -> dict[str, Any]:
         if name not in registry.SOURCES:
             known = ", ".join(registry.SOURCES)
             raise ConfigError(f"config: sources.{name}: unknown source (known: {known})")
-        table = _table(sources, name)
+        table = _table(sources, name, "sources.")
         option_keys = registry.SOURCES[name].option_keys
         allowed = _SOURCE_KEYS | set(option_keys)
         for key in table:
