@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from watcher.models import ParseResult
+from watcher.diff import diff_incremental
+from watcher.models import Change, Entry, ParseResult
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,14 @@ class Source(ABC):
         for name in sorted(files):
             h.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
         return h.hexdigest()
+
+    def diff_window(self, old: Mapping[str, Entry], new: Mapping[str, Entry]) -> list[Change]:
+        """Changes of an incremental source's window against the stored entries."""
+        return diff_incremental(old, new)
+
+    def alertable(self, change: Change) -> bool:
+        """Whether a stored change is matched and alerted; a source may silence bookkeeping."""
+        return True
 
     @abstractmethod
     def parse(self, files: Mapping[str, bytes]) -> ParseResult:
