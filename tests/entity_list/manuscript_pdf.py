@@ -125,7 +125,7 @@ class _Pdf(FPDF):
         self.cell(165, 5, str(self.page_no()), align="C")
 
 
-def render(doc: Manuscript, *, width: float = 110.0) -> bytes:
+def render(doc: Manuscript, *, width: float = 85.0) -> bytes:
     """The manuscript as PDF bytes; `width` (mm) narrows lines so long names wrap."""
     pdf = _Pdf(STAMP.format(date=doc.date, number=doc.number))
     pdf.add_page()
@@ -196,13 +196,14 @@ def _requirement(pdf: _Pdf, text: str, width: float) -> None:
     pdf.write(6, (head + "),").translate(_LATIN1))
     pdf.char_vpos = "SUP"
     pdf.write(6, "3")
+    page = pdf.page_no()  # the footnote goes to the foot of the page with its reference
     pdf.char_vpos = "LINE"
     pdf.write(6, (" " + tail).translate(_LATIN1))
     pdf.ln(6)
     pdf.set_right_margin(25)
-    pdf.notes.setdefault(pdf.page_no(), [])
-    if not pdf.notes[pdf.page_no()]:
-        pdf.notes[pdf.page_no()].append("3 " + FOOTNOTE)
+    notes = pdf.notes.setdefault(page, [])
+    if not notes:
+        notes.append("3 " + FOOTNOTE)
 
 
 def _sentence(text: str) -> str:

@@ -35,6 +35,8 @@ NOT_ON_PI = "(not on public inspection)"
 DROPPED = "dropped at publication"
 WITHDRAWN = "withdrawn"
 _FOOTNOTE_NUMBER = re.compile(r"(?<=[,;)\]])\d{1,2}(?=\s|$)")
+# In license text a footnote mark may come out of a PDF set apart: "734.9(g), 3 744.21(b)".
+_LICENSE_FOOTNOTE = re.compile(r"(?<=[,;)\]])\s?\d{1,2}(?=\s+\d{3}\.)")
 
 
 def stage_of(entry: Entry) -> str | None:
@@ -94,7 +96,9 @@ def substantive_changes(before: Entry, after: Entry) -> tuple[FieldChange, ...]:
             out.append(FieldChange(field, added=added, removed=removed))
     for key in ("license_requirement", "license_policy", "action"):
         a, b = before.raw.get(key), after.raw.get(key)
-        if _norm(str(a or "")) != _norm(str(b or "")):
+        if _norm(_LICENSE_FOOTNOTE.sub("", str(a or ""))) != _norm(
+            _LICENSE_FOOTNOTE.sub("", str(b or ""))
+        ):
             out.append(FieldChange(f"raw.{key}", before=a, after=b))
     return tuple(out)
 
