@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 
 from tests.entity_list.manuscript_pdf import rule_actions
+from watcher.diff import diff_incremental
 from watcher.entity_list.actions import EntityAction
 from watcher.models import Change, Entry
 from watcher.sources import _fr_stages as stages
@@ -39,6 +40,10 @@ def _published(action: EntityAction) -> Entry:
     return action_entry(action, DOC_RECORD)
 
 
+def _diff(old: dict[str, Entry], new: dict[str, Entry], *, pi_list_read: bool) -> list[Change]:
+    return stages.diff_stages(old, new, diff_incremental(old, new), pi_list_read=pi_list_read)
+
+
 def _keyed(entries: list[Entry]) -> dict[str, Entry]:
     return {e.key: e for e in entries}
 
@@ -49,7 +54,7 @@ def actions() -> list[EntityAction]:
 
 
 def test_first_sight_on_public_inspection_is_marked(actions: list[EntityAction]) -> None:
-    changes = stages.diff_stages({}, _keyed([_pi(a) for a in actions]), pi_list_read=True)
+    changes = _diff({}, _keyed([_pi(a) for a in actions]), pi_list_read=True)
     assert len(changes) == 13 and {c.kind for c in changes} == {"added"}
     assert {c.field_changes[0].after for c in changes} == {"public_inspection"}
     assert all(stages.alertable(c) for c in changes)
@@ -57,7 +62,7 @@ def test_first_sight_on_public_inspection_is_marked(actions: list[EntityAction])
 
 def test_the_same_actions_published_are_silent(actions: list[EntityAction]) -> None:
     old = _keyed([_pi(a) for a in actions])
-    changes = stages.diff_stages(old, _keyed([_published(a) for a in actions]), pi_list_read=True)
+    changes = _diff(old, _keyed([_published(a) for a in actions]), pi_list_read=True)
     assert len(changes) == 13
     assert [f.field for c in changes for f in c.field_changes] == ["stage"] * 13
     assert not any(stages.alertable(c) for c in changes)
@@ -69,7 +74,7 @@ def test_a_changed_appeared_or_dropped_action_is_one_follow_up_each(
     old = _keyed([_pi(a) for a in actions[:-1]])  # the last entry only appears at publication
     changed = replace(actions[0], addresses=("1 New Street, Montreal, Canada",))
     new = _keyed([_published(a) for a in [changed, *actions[2:]]])  # actions[1] dropped
-    changes = {c.key: c for c in stages.diff_stages(old, new, pi_list_read=True)}
+    changes = {c.key: c for c in _diff(old, new, pi_list_read=True)}
     loud = {k: c for k, c in changes.items() if stages.alertable(c)}
     assert set(loud) == {actions[0].key(), actions[1].key(), actions[-1].key()}
     first = loud[actions[0].key()]
@@ -95,7 +100,7 @@ def test_withdrawal_needs_the_window_past_the_scheduled_date(
     same_day = replace(later, dates={"publication_date": "2023-02-27"})
 
     def retired(new: Entry, pi_list_read: bool) -> list[Change]:
-        changes = stages.diff_stages(old, {new.key: new}, pi_list_read=pi_list_read)
+        changes = _diff(old, {new.key: new}, pi_list_read=pi_list_read)
         return [c for c in changes if c.key != new.key]  # the later document itself is added
 
     assert retired(same_day, True) == []

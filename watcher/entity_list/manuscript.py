@@ -27,12 +27,12 @@ from watcher.entity_list.actions import (
     EntityAction,
     Extraction,
     normalize_document_number,
-    normalize_name,
     reconcile,
     split_citations,
 )
 from watcher.entity_list.amend import Instruction, parse_instruction_text
 from watcher.entity_list.cells import parse_entity_cell
+from watcher.keys import name_key
 
 STAGE = "public_inspection"
 _STAMP = re.compile(r"^This document is scheduled to be published in the Federal Register", re.I)
@@ -98,7 +98,7 @@ def extract_manuscript(
     published = publication_date or doc.publication_date
     instructions, table = _split_sections(doc.lines)
     warnings: list[str] = []
-    rows = _table_rows(table, {normalize_name(i.country) for i in instructions if i.country})
+    rows = _table_rows(table, {name_key(i.country) for i in instructions if i.country})
     actions = reconcile(rows, instructions, warnings)
     effective = effective_date or _effective(doc.lines) or published
     finished = tuple(
@@ -230,7 +230,7 @@ def _continues_cite(entry: _Entry, line: str) -> bool:
 
 def _is_country(line: str, countries: set[str]) -> bool:
     if countries:
-        return normalize_name(line) in countries
+        return name_key(line) in countries
     return bool(_COUNTRY.match(line)) and len(line) < 60 and not re.search(r"\d", line)
 
 

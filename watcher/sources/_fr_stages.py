@@ -25,8 +25,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 
-from watcher.diff import diff_incremental
-from watcher.entity_list.actions import normalize_name
+from watcher.keys import name_key
 from watcher.models import Change, Entry, FieldChange
 
 PI = "public_inspection"
@@ -45,12 +44,16 @@ def stage_of(entry: Entry) -> str | None:
 
 
 def diff_stages(
-    old: Mapping[str, Entry], new: Mapping[str, Entry], *, pi_list_read: bool
+    old: Mapping[str, Entry],
+    new: Mapping[str, Entry],
+    changes: list[Change],
+    *,
+    pi_list_read: bool,
 ) -> list[Change]:
-    """The incremental diff with public-inspection stages reconciled (see module docstring)."""
+    """The plain incremental diff (`changes`) with public-inspection stages reconciled."""
     pending = _pending_by_document(old)
     out: list[Change] = []
-    for change in diff_incremental(old, new):
+    for change in changes:
         after = change.after
         if after is None or after.list_code != "EL":
             out.append(change)
@@ -143,7 +146,8 @@ def _withdrawn(doc: str, entries: list[Entry], new: Mapping[str, Entry]) -> bool
 
 
 def _document(entry: Entry) -> str:
-    return str(entry.raw.get("document_number") or entry.key.split(":", 1)[0])
+    number = entry.raw.get("document_number")
+    return str(number) if number else entry.key.split(":", 1)[0]
 
 
 def _members(entry: Entry, field: str) -> dict[str, str]:
@@ -152,4 +156,4 @@ def _members(entry: Entry, field: str) -> dict[str, str]:
 
 
 def _norm(text: str) -> str:
-    return normalize_name(_FOOTNOTE_NUMBER.sub("", text))
+    return name_key(_FOOTNOTE_NUMBER.sub("", text))

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from watcher.diff import diff_incremental
 from watcher.models import Change, Entry, ParseResult
 
 
@@ -42,6 +41,8 @@ class Source(ABC):
     accepts_html: ClassVar[bool] = False
     # Where a person reads the list (used as the change link when a record has none).
     public_url: ClassVar[str | None] = None
+    # List codes whose entries are documents (matched as free text, not as listed parties).
+    text_lists: ClassVar[frozenset[str]] = frozenset()
     # Source-specific config keys ([sources.NAME] key = value) and their TOML types.
     option_keys: ClassVar[Mapping[str, type]] = {}
 
@@ -72,9 +73,11 @@ class Source(ABC):
             h.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
         return h.hexdigest()
 
-    def diff_window(self, old: Mapping[str, Entry], new: Mapping[str, Entry]) -> list[Change]:
-        """Changes of an incremental source's window against the stored entries."""
-        return diff_incremental(old, new)
+    def reconcile_window(
+        self, old: Mapping[str, Entry], new: Mapping[str, Entry], changes: list[Change]
+    ) -> list[Change]:
+        """An incremental source's say on the plain diff of its window (default: as is)."""
+        return changes
 
     def alertable(self, change: Change) -> bool:
         """Whether a stored change is matched and alerted; a source may silence bookkeeping."""

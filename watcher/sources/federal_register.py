@@ -49,6 +49,7 @@ class FederalRegister(Source):
     name = "federal_register"
     default_url = "https://www.federalregister.gov/api/v1/documents.json"
     mode = "incremental"
+    text_lists = frozenset({"FR"})  # the rule itself; its entity actions (EL) are parties
     option_keys: ClassVar[Mapping[str, type]] = {
         "agencies": list,
         "cfr_references": list,
@@ -134,11 +135,12 @@ class FederalRegister(Source):
                 out.append((f"{PDF}{key}", api.strip_cache_buster(url)))
         return out
 
-    def diff_window(self, old: Mapping[str, Entry], new: Mapping[str, Entry]) -> list[Change]:
+    def reconcile_window(
+        self, old: Mapping[str, Entry], new: Mapping[str, Entry], changes: list[Change]
+    ) -> list[Change]:
         """Public-inspection actions reconciled with the published ones (`_fr_stages`)."""
-        return stages.diff_stages(
-            old, new, pi_list_read=bool(self.options.get("public_inspection", True))
-        )
+        read = bool(self.options.get("public_inspection", True))
+        return stages.diff_stages(old, new, changes, pi_list_read=read)
 
     def alertable(self, change: Change) -> bool:
         return stages.alertable(change)
