@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from prometheus_client import generate_latest
 
 from tests.alerts.test_dispatch import message
 from tests.conftest import LocalServer, fixture_bytes
@@ -25,6 +26,8 @@ from tests.helpers import at, make_runtime
 from watcher.alerts.dispatch import dispatch_pending
 from watcher.pipeline.run import RunResult, run_source
 from watcher.runtime import Runtime
+from watcher.service.api import source_rows
+from watcher.service.metrics import make_registry
 from watcher.store import documents as docs
 from watcher.store.engine import transaction
 
@@ -165,6 +168,13 @@ def test_public_inspection_alert_then_publication_is_silent(
     dexias = next(a for a in doc.actions if a["name"] == WATCH)
     assert dexias["citation"] == "88 FR 12170, 2/27/2023"
     assert len(actions) == 13
+    # `watcher sources` / `/api/sources` and /metrics show the lead time of the document.
+    rows = {r["source"]: r for r in source_rows(rt)}
+    (lead,) = rows[FR]["lead_times"]
+    assert lead["document_number"] == NUMBER
+    assert 67 * 3600 < lead["lead_time_seconds"] == doc.lead_time_seconds < 69 * 3600
+    scrape = generate_latest(make_registry(rt)).decode()
+    assert f'watcher_fr_public_inspection_lead_seconds{{document="{NUMBER}"}}' in scrape
     # A further poll of the same window changes nothing and fetches no PDF again.
     again = _poll(rt, http_server, _published_page(http_server), fixture_bytes(EMPTY))
     assert (again.added, again.modified) == (0, 0)

@@ -358,3 +358,31 @@ def current_list(session: Session, source: str, list_code: str) -> list[Entry]:
         )
     )
     return [Entry.from_dict(d) for d in rows]
+
+
+def lead_times(session: Session, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Documents seen on public inspection and then published, newest publication first."""
+    q = (
+        select(DocumentRow)
+        .where(
+            DocumentRow.public_inspection_seen.is_not(None), DocumentRow.published_seen.is_not(None)
+        )
+        .order_by(DocumentRow.published_seen.desc(), DocumentRow.document_number.desc())
+        .limit(limit)
+    )
+    out = []
+    for row in session.scalars(q):
+        info = _document_info(row)
+        out.append(
+            {
+                "document_number": info.document_number,
+                "public_inspection_seen": iso(info.public_inspection_seen),
+                "published_seen": iso(info.published_seen),
+                "lead_time_seconds": info.lead_time_seconds,
+            }
+        )
+    return out
+
+
+def iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value else None
