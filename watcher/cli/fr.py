@@ -24,20 +24,20 @@ def fr() -> None:
 
 
 @fr.command("extract")
-@click.argument("source")
+@click.argument("file_or_url")
 @FORMAT_OPTION
 @pass_app
 @handled
-def fr_extract(app: App, source: str, fmt: str) -> None:
+def fr_extract(app: App, file_or_url: str, fmt: str) -> None:
     """Entity actions (add / remove / revise) of one rule, with their stage.
 
-    SOURCE is a public-inspection PDF, its extracted text (.txt), a published full-text XML
+    FILE_OR_URL is a public-inspection PDF, its extracted text (.txt), a published full-text XML
     file, a URL of one of these, or a document number (fetched: the published XML if the
     document is published, else its public-inspection PDF).
     """
     from watcher.sources.federal_register import read_actions
 
-    content, number, record = _load(app, source)
+    content, number, record = _load(app, file_or_url)
     result = read_actions(content, number, record)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
