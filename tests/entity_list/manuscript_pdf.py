@@ -15,7 +15,7 @@ fonts, so it is reduced to Latin-1 (curly quotes become straight ones).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from fpdf import FPDF
@@ -156,16 +156,18 @@ def render(doc: Manuscript, *, width: float = 85.0) -> bytes:
     return bytes(pdf.output())
 
 
-def _para(pdf: _Pdf, width: float):  # type: ignore[no-untyped-def]
-    def write(text: str, size: int = 12) -> None:
-        pdf.set_font("Times", size=size)
+def _para(pdf: _Pdf, width: float) -> Callable[[str], None]:
+    def write(text: str) -> None:
+        pdf.set_font("Times", size=12)
         pdf.set_x(25)
         pdf.multi_cell(width, 6, text.translate(_LATIN1))
 
     return write
 
 
-def _entry(pdf: _Pdf, para, entry: EntityAction, width: float, cut: bool) -> None:  # type: ignore[no-untyped-def]
+def _entry(
+    pdf: _Pdf, para: Callable[[str], None], entry: EntityAction, width: float, cut: bool
+) -> None:
     aliases = list(entry.aliases)
     if aliases:
         count = NUMBERS.get(len(aliases), str(len(aliases)))
