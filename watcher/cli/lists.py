@@ -9,7 +9,7 @@ import click
 from watcher.cli.common import App, end_of, handled, parse_date, pass_app
 from watcher.cli.output import FORMAT_OPTION, emit
 from watcher.sources.registry import SOURCES
-from watcher.store import queries
+from watcher.store import documents, queries
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction
 
@@ -23,12 +23,24 @@ def sources_cmd(app: App, fmt: str) -> None:
     rt = app.runtime()
     with transaction(rt.sessions) as session:
         found = queries.source_statuses(session, rt.settings, list(SOURCES), rt.clock())
+        leads = documents.lead_times(session)
     rows = [s.to_dict() for s in found]
+    for row in rows:
+        if row["source"] == documents.FR_SOURCE:
+            row["lead_times"] = leads  # public inspection seen -> published, per document
     emit(
         rows,
         fmt,
         ["source", "enabled", "entries", "last_success", "failures", "stale", "last_error"],
     )
+    if fmt == "table" and leads:
+        click.echo("\nfederal_register: seen on public inspection -> published")
+        for lead in leads:
+            hours = (lead["lead_time_seconds"] or 0) / 3600
+            click.echo(
+                f"  {lead['document_number']}  {lead['public_inspection_seen']} -> "
+                f"{lead['published_seen']}  ({hours:.1f} h)"
+            )
 
 
 @click.command()

@@ -86,7 +86,11 @@ def _poll(rt: Runtime, name: str, started: datetime, t0: float) -> RunResult:
     source, settings = make_source(rt.settings, name)
     with transaction(rt.sessions) as session:
         state = store.get_state(session, name)
-        known = store.current_keys(session, name) if source.mode == "incremental" else frozenset()
+        known = (
+            store.current_keys(session, name) | linking.follow_hints(session, name)
+            if source.mode == "incremental"
+            else frozenset()
+        )
     files, validators = fetch_files(rt, source, settings, state.validators, known)
     if files is None:  # 304 on the primary file
         with transaction(rt.sessions) as session:
@@ -236,9 +240,8 @@ def _apply(
     )
     if baseline:
         return RunResult(source.name, "baseline", snapshot.id, len(parsed.entries))
-    n_matches, n_alerts = match_and_queue(
-        session, rt.settings, source, list(zip(ids, changes, strict=True)), now=rt.clock()
-    )
+    stored = [(i, c) for i, c in zip(ids, changes, strict=True) if source.alertable(c)]
+    n_matches, n_alerts = match_and_queue(session, rt.settings, source, stored, now=rt.clock())
     return RunResult(
         source.name,
         "new_snapshot",

@@ -22,7 +22,7 @@ from watcher.health import enabled_sources, staleness
 from watcher.runtime import Runtime
 from watcher.service.metrics import make_registry
 from watcher.sources.registry import SOURCES
-from watcher.store import outbox, queries
+from watcher.store import documents, outbox, queries
 from watcher.store import snapshots as store
 from watcher.store.engine import ping, transaction
 from watcher.store.records import SnapshotInfo
@@ -190,7 +190,12 @@ def source_rows(rt: Runtime) -> list[dict[str, Any]]:
     """The `watcher sources` rows."""
     with transaction(rt.sessions) as session:
         found = queries.source_statuses(session, rt.settings, list(SOURCES), rt.clock())
-    return [s.to_dict() for s in found]
+        leads = documents.lead_times(session)
+    rows = [s.to_dict() for s in found]
+    for row in rows:
+        if row["source"] == documents.FR_SOURCE:
+            row["lead_times"] = leads  # public inspection seen -> published, per document
+    return rows
 
 
 def snapshot_row(s: SnapshotInfo) -> dict[str, Any]:
