@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from watcher.runtime import Runtime
 from watcher.service.metrics import enabled_sources, make_registry, staleness
+from watcher.service.web import mount_web
 from watcher.sources.registry import SOURCES
 from watcher.store import queries
 from watcher.store import snapshots as store
@@ -57,6 +58,7 @@ def create_app(rt: Runtime, token: str | None) -> FastAPI:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(_api_router(rt), dependencies=[Depends(_auth_dependency(token))])
+    mount_web(app, rt, token)
     return app
 
 
