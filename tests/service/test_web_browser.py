@@ -154,8 +154,9 @@ def test_narrow_screen_and_keyboard(server: str, browser: Any, tmp_path: Path) -
         "return document.documentElement.scrollWidth - window.innerWidth"
     )
     wide = browser.execute_script(
-        "return [...document.querySelectorAll('body *')].filter(e => !e.closest('.scroll') && e.getBoundingClientRect()"
-        ".right > window.innerWidth + 1).map(e => e.tagName + '.' + e.className).slice(0, 5)"
+        "return [...document.querySelectorAll('body *')].filter(e => !e.closest('.scroll')"
+        " && e.getBoundingClientRect().right > window.innerWidth + 1)"
+        ".map(e => e.tagName + '.' + e.className).slice(0, 5)"
     )
     assert overflow <= 1, wide  # readable on a phone: no sideways scrolling of the page
     assert browser.find_element(By.CSS_SELECTOR, ".badge.rejected").is_displayed()
