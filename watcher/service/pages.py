@@ -17,7 +17,8 @@ from watcher.sources.registry import SOURCES
 from watcher.store import documents
 from watcher.store.queries import ChangeFilter
 from watcher.store.records import ChangeInfo, EntryRecord
-from watcher.store.views import OutboxCount, WatchInfo
+from watcher.store.views import OutboxCount
+from watcher.store.watchlist import WatchRecord
 
 KINDS = ("added", "removed", "modified")
 LIST_CODES = ("SDN", "CMIC", "SSI", "FSE", "PLC", "MBS", "CAP", "CONS", "EL", "MEU", "UVL",
@@ -195,7 +196,7 @@ def outbox_table(counts: Iterable[OutboxCount]) -> dict[str, dict[str, OutboxCou
     return dict(table)
 
 
-def filter_choices(watched: Sequence[WatchInfo]) -> dict[str, Any]:
+def filter_choices(watched: Sequence[WatchRecord]) -> dict[str, Any]:
     tags = sorted({t for w in watched for t in w.entity.tags} | set(TOPICS))
     return {
         "sources": list(SOURCES),

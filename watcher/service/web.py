@@ -27,8 +27,11 @@ from watcher.matching.screen import ScreenIndex, build_screen_index, screen_name
 from watcher.runtime import Runtime
 from watcher.service import pages
 from watcher.service.chart import build_chart
-from watcher.store import documents, queries, views
+from watcher.sources.registry import SOURCES
+from watcher.store import documents, links, queries, views
 from watcher.store import snapshots as store
+from watcher.store import subscribers as subscriber_store
+from watcher.store import watchlist as watchlist_store
 from watcher.store.engine import transaction
 
 COOKIE = "watcher_session"
@@ -36,6 +39,7 @@ PAGE_SIZE = 50
 _env = Environment(
     loader=PackageLoader("watcher.service", "templates"),
     autoescape=select_autoescape(["html", "atom"]),
+    extensions=["jinja2.ext.do"],
     trim_blocks=True,
     lstrip_blocks=True,
 )
@@ -165,7 +169,7 @@ def _router(rt: Runtime, token: str | None) -> APIRouter:  # noqa: C901 - one sm
                 return render("missing.html", 404, title="Not found", what=f"{source} {key}")
             where = queries.ChangeFilter(source=source, key=key)
             changes = queries.list_changes(session, where=where, limit=500)
-            links = documents.links_for(session, source, key)
+            found_links = links.links_for(session, source, key)
             since = queries.first_listed(session, source, key)
             name = versions[-1].entry.name
             others = [
@@ -174,7 +178,7 @@ def _router(rt: Runtime, token: str | None) -> APIRouter:  # noqa: C901 - one sm
             ]  # fmt: skip
         return render(
             "entity.html", title=name, versions=versions, rows=pages.version_rows(versions),
-            changes=changes, links=links, since=since, others=pages.other_lists(others),
+            changes=changes, links=found_links, since=since, others=pages.other_lists(others),
             current=versions[-1].valid_to is None, source=source, key=key,
         )  # fmt: skip
 
@@ -193,11 +197,9 @@ def _router(rt: Runtime, token: str | None) -> APIRouter:  # noqa: C901 - one sm
 
     def sources(request: Request) -> Response:
         """Each source's freshness and errors, its last snapshots, and the alert outbox."""
-        from watcher.service.api import source_rows
-
-        rows = source_rows(rt)
         with transaction(rt.sessions) as session:
-            snaps = {r["source"]: store.list_snapshots(session, r["source"], 5) for r in rows}
+            rows = queries.source_statuses(session, rt.settings, list(SOURCES), rt.clock())
+            snaps = {r.source: store.list_snapshots(session, r.source, 5) for r in rows}
             outbox = views.outbox_counts(session)
         return render("sources.html", title="Sources", rows=rows, snapshots=snaps,
                       outbox=pages.outbox_table(outbox), now=rt.clock())  # fmt: skip
@@ -205,8 +207,8 @@ def _router(rt: Runtime, token: str | None) -> APIRouter:  # noqa: C901 - one sm
     def watchlist(request: Request) -> Response:
         """What is tracked and who hears about what (read-only)."""
         with transaction(rt.sessions) as session:
-            watched = views.watch_entities(session)
-            subscribers = views.subscriber_views(session)
+            watched = watchlist_store.list_watch(session)
+            subscribers = subscriber_store.subscribers(session)
         return render("watchlist.html", title="Watchlist", watched=watched,
                       subscribers=subscribers)  # fmt: skip
 
@@ -248,5 +250,5 @@ def _router(rt: Runtime, token: str | None) -> APIRouter:  # noqa: C901 - one sm
 
 def _choices(rt: Runtime) -> dict[str, Any]:
     with transaction(rt.sessions) as session:
-        watched = views.watch_entities(session)
+        watched = watchlist_store.list_watch(session)
     return pages.filter_choices(watched)

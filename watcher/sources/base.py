@@ -41,6 +41,8 @@ class Source(ABC):
     accepts_html: ClassVar[bool] = False
     # Where a person reads the list (used as the change link when a record has none).
     public_url: ClassVar[str | None] = None
+    # List codes whose entries are documents (matched as free text, not as listed parties).
+    text_lists: ClassVar[frozenset[str]] = frozenset()
     # Source-specific config keys ([sources.NAME] key = value) and their TOML types.
     option_keys: ClassVar[Mapping[str, type]] = {}
 

@@ -36,6 +36,7 @@ class FederalRegister(Source):
     name = "federal_register"
     default_url = "https://www.federalregister.gov/api/v1/documents.json"
     mode = "incremental"
+    text_lists = frozenset({"FR"})  # the rule itself; its entity actions (EL) are parties
     option_keys: ClassVar[Mapping[str, type]] = {
         "agencies": list,
         "cfr_references": list,

@@ -1,5 +1,5 @@
-"""Read-only look-ups the web pages need beyond the CLI listings (entity versions, watchlist,
-outbox totals); like every store function they return dataclasses, never rows."""
+"""Read-only look-ups the web pages need beyond the CLI listings (entity versions, outbox
+totals, a cache key for the lists); like every store function they return dataclasses."""
 
 from __future__ import annotations
 
@@ -9,34 +9,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from watcher.models import Entry, WatchEntity
+from watcher.models import Entry
 from watcher.store.records import EntryRecord
-from watcher.store.tables import (
-    AlertRow,
-    EntryVersionRow,
-    SnapshotRow,
-    SubscriberRow,
-    WatchEntityRow,
-)
+from watcher.store.tables import AlertRow, EntryVersionRow, SnapshotRow
 
 _From = aliased(SnapshotRow)
 _To = aliased(SnapshotRow)
-
-
-@dataclass(frozen=True)
-class WatchInfo:
-    entity: WatchEntity
-    origin: str  # config / default / cli
-
-
-@dataclass(frozen=True)
-class SubscriberInfo:
-    name: str
-    mode: str
-    digest_at: str | None
-    filters: dict[str, list[str] | float | None]
-    secret_ref: str  # the variable or file that holds the URL, never the URL
-    origin: str
 
 
 @dataclass(frozen=True)
@@ -61,36 +39,6 @@ def versions_of(session: Session, source: str, key: str) -> list[EntryRecord]:
         EntryRecord(Entry.from_dict(row.data), row.id, valid_from, valid_to)
         for row, valid_from, valid_to in session.execute(q)
     ]
-
-
-def watch_entities(session: Session) -> list[WatchInfo]:
-    """What the matcher tracks (bundled, configured and added), by name."""
-    rows = session.scalars(select(WatchEntityRow).order_by(WatchEntityRow.name))
-    return [
-        WatchInfo(
-            WatchEntity(
-                r.name,
-                tuple(r.aliases or ()),
-                tuple(r.tags or ()),
-                r.country,
-                r.entity_type,
-                r.notes,
-            ),
-            r.origin,
-        )
-        for r in rows
-    ]
-
-
-def subscriber_views(session: Session) -> list[SubscriberInfo]:
-    """Who hears about what; the apprise URL itself stays a reference."""
-    out = []
-    for r in session.scalars(select(SubscriberRow).order_by(SubscriberRow.name)):
-        ref = f"${r.url_env}" if r.url_env else (r.url_file or "")
-        out.append(
-            SubscriberInfo(r.name, r.mode, r.digest_at, dict(r.filters or {}), ref, r.origin)
-        )
-    return out
 
 
 def outbox_counts(session: Session) -> list[OutboxCount]:
