@@ -28,7 +28,7 @@ from watcher.runtime import Runtime
 from watcher.service import pages
 from watcher.service.chart import build_chart
 from watcher.sources.registry import SOURCES
-from watcher.store import documents, links, queries, views
+from watcher.store import links, queries, views
 from watcher.store import snapshots as store
 from watcher.store import subscribers as subscriber_store
 from watcher.store import watchlist as watchlist_store
@@ -133,7 +133,7 @@ class _ScreenCache:
             return self.index
 
 
-def _router(rt: Runtime, token: str | None) -> APIRouter:  # noqa: C901 - one small closure each
+def _router(rt: Runtime, token: str | None) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     screen_cache = _ScreenCache()
 
