@@ -161,33 +161,28 @@ def history(app: App, name: str, fmt: str) -> None:
 @handled
 def screen(app: App, name: str, threshold: float | None, fmt: str) -> None:
     """Is NAME on any current list, since when, and why it matched."""
-    from watcher.matching.matcher import WatchEntity, build_matcher
+    from watcher.matching.screen import build_screen_index, screen_name
 
-    matcher = build_matcher(
-        [WatchEntity(name, (), (), None, None, None)],
-        [],
-        threshold=threshold or app.settings.match.threshold,
-    )
     rows: list[dict[str, Any]] = []
     with transaction(app.runtime().sessions) as session:
-        for rec in queries.current_all(session):
-            for m in matcher.match_entry(rec.entry):
-                since = queries.first_listed(session, rec.entry.source, rec.entry.key)
-                rows.append(
-                    {
-                        "source": rec.entry.source,
-                        "list_code": rec.entry.list_code,
-                        "key": rec.entry.key,
-                        "name": rec.entry.name,
-                        "score": round(float(m.score), 1),
-                        "method": m.method,
-                        "matched_name": m.matched_name,
-                        "reason": m.reason,
-                        "since": since.isoformat() if since else None,
-                        "programs": list(rec.entry.programs),
-                    }
-                )
-    rows.sort(key=lambda r: -r["score"])
+        index = build_screen_index(r.entry for r in queries.current_all(session))
+        for hit in screen_name(index, name, threshold or app.settings.match.threshold):
+            entry, m = hit.entry, hit.match
+            since = queries.first_listed(session, entry.source, entry.key)
+            rows.append(
+                {
+                    "source": entry.source,
+                    "list_code": entry.list_code,
+                    "key": entry.key,
+                    "name": entry.name,
+                    "score": round(float(m.score), 1),
+                    "method": m.method,
+                    "matched_name": m.matched_name,
+                    "reason": m.reason,
+                    "since": since.isoformat() if since else None,
+                    "programs": list(entry.programs),
+                }
+            )
     emit(
         rows,
         fmt,

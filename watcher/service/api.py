@@ -21,6 +21,7 @@ from watcher.dates import parse_instant
 from watcher.health import enabled_sources, staleness
 from watcher.runtime import Runtime
 from watcher.service.metrics import make_registry
+from watcher.service.web import mount_web
 from watcher.sources.registry import SOURCES
 from watcher.store import documents, outbox, queries
 from watcher.store import snapshots as store
@@ -59,6 +60,7 @@ def create_app(rt: Runtime, token: str | None) -> FastAPI:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(_api_router(rt), dependencies=[Depends(_auth_dependency(token))])
+    mount_web(app, rt, token)
     return app
 
 
