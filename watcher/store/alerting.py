@@ -126,18 +126,22 @@ def build_matcher(session: Session, settings: Settings) -> Any:
     from watcher.matching.matcher import build_matcher, load_default_watchlist
 
     _entities, topics = load_default_watchlist()
+    return build_matcher(
+        watch_entities(session),
+        topics if settings.include_default_watchlist else [],
+        threshold=settings.match.threshold,
+    )
+
+
+def watch_entities(session: Session) -> list[WatchEntity]:
+    """The tracked entities as stored (config, bundled and CLI-added), by name."""
     rows = session.scalars(select(WatchEntityRow).order_by(WatchEntityRow.name))
-    entities = [
+    return [
         WatchEntity(
             r.name, tuple(r.aliases or ()), tuple(r.tags or ()), r.country, r.entity_type, r.notes
         )
         for r in rows
     ]
-    return build_matcher(
-        entities,
-        topics if settings.include_default_watchlist else [],
-        threshold=settings.match.threshold,
-    )
 
 
 def match_change(matcher: Any, change: Change) -> list[Any]:
