@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from watcher.matching.matcher import Match, Matcher, build_matcher
-from watcher.matching.normalize import normalize
+from watcher.matching.normalize import ascii_words, has_han, normalize
 from watcher.models import Entry, WatchEntity
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -87,27 +87,38 @@ def build_screener(
 ) -> Screener:
     """Resolve the query against the watchlist, then index the query and the entities it names."""
     entities = _unique(watchlist)
-    resolved = build_matcher(entities, [], threshold=threshold).match_name(query)
+    forms = query_forms(query)
+    watch = build_matcher(entities, [], threshold=threshold)
+    resolved = sorted((m for form in forms for m in watch.match_name(form)), key=lambda m: -m.score)
     by_name = {e.name: e for e in entities}
     named = [by_name[m.watch] for m in resolved if m.kind == "entity" and m.watch in by_name]
-    via = {
-        m.watch: f"{m.watch} (its {'alias' if m.method == 'alias' else 'name'} "
-        f"'{m.matched_text}', {m.method} {m.score:g})"
-        for m in resolved
-        if m.watch in by_name
-    }
-    screened = [WatchEntity(query, (), (), None, None, None)]
-    screened += [e for e in named if e.name != query]
-    forms = [normalize(n) for e in screened for n in (e.name, *e.aliases)]
-    tokens = {t for f in forms for t in f.tokens}
+    via: dict[str, str] = {}
+    for m in resolved:
+        if m.watch in by_name and m.kind == "entity":
+            label = "alias" if m.method == "alias" else "name"
+            via.setdefault(
+                m.watch, f"{m.watch} (its {label} '{m.matched_text}', {m.method} {m.score:g})"
+            )
+    screened = [WatchEntity(query, forms[1:], (), None, None, None)]
+    screened += list({e.name: e for e in named if e.name != query}.values())
+    norms = [normalize(n) for e in screened for n in (e.name, *e.aliases)]
+    tokens = {t for f in norms for t in f.tokens}
     words = {re.escape(t[:4]) if len(t) >= 4 else re.escape(t) + "(?![a-z0-9])" for t in tokens}
     return Screener(
         query=query,
         matcher=build_matcher(screened, [], threshold=threshold),
         via=via,
         pattern=re.compile("(?<![a-z0-9])(?:" + "|".join(sorted(words) or ["(?!)"]) + ")"),
-        compacts=tuple(sorted({f.compact[:6] for f in forms if f.compact})),
+        compacts=tuple(sorted({f.compact[:6] for f in norms if f.compact})),
     )
+
+
+def query_forms(query: str) -> tuple[str, ...]:
+    """The query, and for a query without Han its words run together: syllable-by-syllable
+    pinyin ("yī lí hā sà kè") would otherwise lose "sa" and "ju" to legal-form removal, and
+    a Han name compares as one run of syllables."""
+    joined = ascii_words(query).replace(" ", "")
+    return (query,) if has_han(query) or not joined or joined == query else (query, joined)
 
 
 def _unique(entities: Iterable[WatchEntity]) -> Sequence[WatchEntity]:
