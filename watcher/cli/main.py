@@ -65,7 +65,7 @@ class LazyGroup(click.Group):
         except click.exceptions.Abort:
             fail("aborted")
         except click.ClickException as exc:
-            click.echo(f"error: {exc.format_message()}", err=True)
+            click.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
             sys.exit(exc.exit_code)
         if isinstance(code, int) and code:
             sys.exit(code)
@@ -73,7 +73,8 @@ class LazyGroup(click.Group):
 
 
 def _quiet_broken_pipe() -> None:
-    """The reader closed the pipe: stop writing and exit like other Unix tools (SIGPIPE)."""
+    """The reader closed the pipe after click's own EPIPE handling (which exits 0, quietly):
+    stop writing and exit like other Unix tools (SIGPIPE)."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     sys.exit(141)

@@ -47,27 +47,54 @@ def emit(rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[str]) ->
 
 def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], zone: tzinfo) -> None:
     """A table as wide as the terminal: cells cut with an ellipsis, only the last column wraps."""
+    if not rows:
+        click.echo("(none)")
+        return
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
     width = shutil.get_terminal_size((PIPE_WIDTH, 24)).columns
-    console = Console(file=sys.stdout, width=width, highlight=False, soft_wrap=False)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
-    for i, name in enumerate(columns):
-        last = i == len(columns) - 1
+    cells = [[_display(row.get(c), zone) for c in columns] for row in rows]
+    headers = [c.upper() for c in columns]
+    widths = column_widths(headers, cells, width)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=True)
+    for i, header in enumerate(headers):
+        last = i == len(headers) - 1
         table.add_column(
-            name.upper(),
+            header,
+            width=None if last else widths[i],
             no_wrap=not last,
             overflow="fold" if last else "ellipsis",
-            min_width=min(len(name), 8),
+            min_width=widths[i] if last else None,
         )
-    for row in rows:
-        table.add_row(*(_display(row.get(c), zone) for c in columns))
-    if rows:
-        console.print(table)
-    else:
-        click.echo("(none)")
+    for row_cells in cells:
+        table.add_row(*row_cells)
+    Console(file=sys.stdout, width=width, highlight=False, soft_wrap=False).print(table)
+
+
+_CAP = 48  # no column but the last is wider than this
+_GAP = 3  # rich's padding and rule between two columns
+
+
+def column_widths(headers: Sequence[str], cells: Sequence[Sequence[str]], width: int) -> list[int]:
+    """Each column's natural width (capped), shrunk widest-first until the row fits; the last
+    column keeps at least a readable minimum because it wraps instead of being cut."""
+    from rich.cells import cell_len
+
+    natural = [
+        max([cell_len(h), *(cell_len(row[i]) for row in cells)]) for i, h in enumerate(headers)
+    ]
+    widths = [min(n, _CAP) for n in natural[:-1]] + [min(natural[-1], 20)]
+    floors = [min(n, max(6, min(cell_len(h), 10))) for n, h in zip(natural, headers, strict=True)]
+    budget = width - _GAP * (len(headers) - 1)
+    while sum(widths) > budget:
+        shrinkable = [i for i in range(len(widths) - 1) if widths[i] > floors[i]]
+        if not shrinkable:
+            break
+        widest = max(shrinkable, key=lambda i: widths[i])
+        widths[widest] -= 1
+    return widths
 
 
 def display_zone() -> tzinfo:
