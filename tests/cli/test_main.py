@@ -42,8 +42,15 @@ def test_replay_success_prints_only_the_answer(tmp_path: Path, db_url: str) -> N
     result = CliRunner().invoke(main, [*args, str(fixture_path(f"ofac_sdn/sdn_{day}.csv"))])
     assert result.exit_code == 0 and result.stderr == ""
     assert result.stdout == "ofac_sdn: baseline (9121 records; +0 -0 ~0; 0 matches, 0 alerts)\n"
-    for listing in (["sources"], ["snapshots"], ["changes"], ["history", "ZAKIR"],
-                    ["entries", "--source", "ofac_sdn", "--limit", "3"], ["watchlist", "list"]):  # fmt: skip
+    listings = [
+        ["sources"],
+        ["snapshots"],
+        ["changes"],
+        ["history", "ZAKIR"],
+        ["entries", "--source", "ofac_sdn", "--limit", "3"],
+        ["watchlist", "list"],
+    ]
+    for listing in listings:
         out = CliRunner().invoke(main, ["--config", cfg, *listing])
         assert out.exit_code == 0 and out.stderr == "", (listing, out.stderr)
     again = CliRunner().invoke(main, [*args, str(fixture_path(f"ofac_sdn/sdn_{day}.csv"))])

@@ -50,51 +50,60 @@ def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], zone:
     if not rows:
         click.echo("(none)")
         return
-    from rich import box
     from rich.console import Console
-    from rich.table import Table
 
     width = shutil.get_terminal_size((PIPE_WIDTH, 24)).columns
     cells = [[_display(row.get(c), zone) for c in columns] for row in rows]
     headers = [c.upper() for c in columns]
-    widths = column_widths(headers, cells, width)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=True)
-    for i, header in enumerate(headers):
-        last = i == len(headers) - 1
-        table.add_column(
-            header,
-            width=None if last else widths[i],
-            no_wrap=not last,
-            overflow="fold" if last else "ellipsis",
-            min_width=widths[i] if last else None,
-        )
+    widths = column_widths(headers, cells, width - _overhead(len(headers)))
+    table = _table(headers, widths)
     for row_cells in cells:
         table.add_row(*row_cells)
     Console(file=sys.stdout, width=width, highlight=False, soft_wrap=False).print(table)
 
 
-_CAP = 48  # no column but the last is wider than this
-_GAP = 3  # rich's padding and rule between two columns
+def _table(headers: Sequence[str], widths: Sequence[int]) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1, 0, 0))
+    for i, (header, w) in enumerate(zip(headers, widths, strict=True)):
+        last = i == len(headers) - 1
+        table.add_column(header, width=w, no_wrap=not last, overflow="fold" if last else "ellipsis")
+    return table
 
 
-def column_widths(headers: Sequence[str], cells: Sequence[Sequence[str]], width: int) -> list[int]:
-    """Each column's natural width (capped), shrunk widest-first until the row fits; the last
-    column keeps at least a readable minimum because it wraps instead of being cut."""
+def _overhead(n: int) -> int:
+    """Characters rich adds around n columns (padding and rules), measured, not assumed."""
+    from rich.console import Console
+
+    buf = io.StringIO()
+    table = _table(["x"] * n, [1] * n)
+    table.add_row(*["x"] * n)
+    Console(file=buf, width=1000).print(table)
+    return max(len(line) for line in buf.getvalue().splitlines()) - n
+
+
+def column_widths(headers: Sequence[str], cells: Sequence[Sequence[str]], budget: int) -> list[int]:
+    """Each column's natural width (capped), shrunk widest-first until the row fits in
+    `budget`; the last column takes what is left because it wraps instead of being cut."""
     from rich.cells import cell_len
 
     natural = [
         max([cell_len(h), *(cell_len(row[i]) for row in cells)]) for i, h in enumerate(headers)
     ]
     widths = [min(n, _CAP) for n in natural[:-1]] + [min(natural[-1], 20)]
-    floors = [min(n, max(6, min(cell_len(h), 10))) for n, h in zip(natural, headers, strict=True)]
-    budget = width - _GAP * (len(headers) - 1)
-    while sum(widths) > budget:
-        shrinkable = [i for i in range(len(widths) - 1) if widths[i] > floors[i]]
-        if not shrinkable:
-            break
-        widest = max(shrinkable, key=lambda i: widths[i])
-        widths[widest] -= 1
+    for floor in (10, 5):  # dates and keys stay whole while anything wider can give
+        while sum(widths) > budget:
+            shrinkable = [i for i in range(len(widths) - 1) if widths[i] > floor]
+            if not shrinkable:
+                break
+            widths[max(shrinkable, key=lambda i: widths[i])] -= 1
+    widths[-1] = max(min(natural[-1], 10), min(natural[-1], budget - sum(widths[:-1])))
     return widths
+
+
+_CAP = 48  # no column but the last is wider than this
 
 
 def display_zone() -> tzinfo:

@@ -62,7 +62,7 @@ def screen(app: App, name: str, threshold: float | None, fmt: str) -> None:
     emit(
         rows,
         fmt,
-        ["score", "path", "source", "list_code", "key", "name", "since", "via"],
+        ["score", "path", "source", "key", "name", "since", "via"],
     )
 
 
