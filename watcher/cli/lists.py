@@ -20,53 +20,18 @@ SOURCES = sorted(SOURCE_NAMES)
 @pass_app
 @handled
 def sources_cmd(app: App, fmt: str) -> None:
-    """Each source: state, last success, last error, staleness."""
-    from watcher.store import snapshots as store
+    """Each source: state (ok, failing, stale, never polled, disabled), last success, error."""
+    from watcher.store import queries
     from watcher.store.engine import transaction
 
-    now = datetime.now(UTC)
     with transaction(app.sessions()) as session:
-        states = {s.source: s for s in store.all_states(session)}
-        rows = []
-        for name in SOURCE_NAMES:
-            cfg = app.settings.source(name)
-            st = states.get(name)
-            enabled = cfg.enabled and name in app.settings.sources
-            last_ok = st.last_success_at if st else None
-            age = (now - last_ok).total_seconds() if last_ok else None
-            polled = st is not None and st.last_check_at is not None
-            stale = bool(enabled and polled and (age is None or age > cfg.staleness_limit))
-            failures = st.consecutive_failures if st else 0
-            rows.append(
-                {
-                    "source": name,
-                    "enabled": enabled,
-                    "state": _state(enabled, polled, failures, stale),
-                    "interval_s": int(cfg.interval),
-                    "last_check": st.last_check_at.isoformat() if st and st.last_check_at else None,
-                    "last_success": last_ok.isoformat() if last_ok else None,
-                    "failures": failures,
-                    "last_error": st.last_error if st else None,
-                    "stale": stale,
-                    "entries": store.count_current(session, name),
-                }
-            )
+        found = queries.source_statuses(session, app.settings, SOURCE_NAMES, datetime.now(UTC))
+    rows = [s.to_dict() for s in found]
     emit(
         rows,
         fmt,
         ["source", "state", "entries", "last_success", "failures", "last_error"],
     )
-
-
-def _state(enabled: bool, polled: bool, failures: int, stale: bool) -> str:
-    """One word an operator reads first: a source never polled is not "stale"."""
-    if not enabled:
-        return "disabled"
-    if not polled:
-        return "never polled"
-    if stale:
-        return "stale"
-    return "failing" if failures else "ok"
 
 
 @click.command()

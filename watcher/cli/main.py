@@ -130,15 +130,14 @@ def main(ctx: click.Context, config: str | None, tz: str | None, verbose: bool) 
 def run(app: App, once: bool, sources: tuple[str, ...], no_dispatch: bool, jobs: int) -> None:
     """Poll sources now, diff, match, notify; print a summary."""
     from watcher.cli.output import Progress
+    from watcher.health import enabled_sources
     from watcher.pipeline.batch import run_sources
     from watcher.pipeline.run import RunResult
+    from watcher.pipeline.tick import tick
 
     rt = app.runtime()
-    names = list(sources) or [
-        n
-        for n, s in ((n, app.settings.source(n)) for n in SOURCE_NAMES)
-        if s.enabled and n in app.settings.sources
-    ]
+    enabled = set(enabled_sources(app.settings))
+    names = list(sources) or [n for n in SOURCE_NAMES if n in enabled]
     if not names:
         fail("no source enabled: add [sources.NAME] tables to the config")
     with Progress(f"polling {len(names)} sources") as progress:
@@ -150,10 +149,8 @@ def run(app: App, once: bool, sources: tuple[str, ...], no_dispatch: bool, jobs:
             click.echo(result.summary())
 
         results = run_sources(rt, names, jobs=jobs, on_done=report)
+    sent = tick(rt, send=not no_dispatch)  # the daemon's dispatcher tick, same function
     if not no_dispatch:
-        from watcher.alerts.dispatch import dispatch_pending
-
-        sent = dispatch_pending(rt)
         click.echo(
             f"alerts: {sent.sent} sent, {sent.failed} failed, {sent.dead} dead, "
             f"{sent.held} held for digest"

@@ -25,8 +25,8 @@ def screen(app: App, name: str, threshold: float | None, fmt: str) -> None:
     from watcher.matching.matcher import load_default_watchlist
     from watcher.matching.screening import build_screener
     from watcher.store import queries
-    from watcher.store.alerting import watch_entities
     from watcher.store.engine import transaction
+    from watcher.store.watchlist import watch_entities
 
     bundled, _topics = load_default_watchlist(_ALL_GROUPS)
     rows: list[dict[str, Any]] = []

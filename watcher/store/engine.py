@@ -50,6 +50,11 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def ping(session: Session) -> None:
+    """Raise unless the database answers (readiness)."""
+    session.execute(text("SELECT 1"))
+
+
 def alembic_config(engine: Engine) -> Any:
     from alembic.config import Config
 

@@ -116,3 +116,43 @@ class EntryRecord:
         data["valid_from"] = self.valid_from.isoformat()
         data["valid_to"] = self.valid_to.isoformat() if self.valid_to else None
         return data
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """One row of `watcher sources` and `GET /api/sources`."""
+
+    source: str
+    enabled: bool
+    interval_s: int
+    last_check: datetime | None
+    last_success: datetime | None
+    failures: int
+    last_error: str | None
+    stale: bool
+    entries: int
+
+    @property
+    def state(self) -> str:
+        """One word an operator reads first: a source never polled is not "stale"."""
+        if not self.enabled:
+            return "disabled"
+        if self.last_check is None:
+            return "never polled"
+        if self.stale:
+            return "stale"
+        return "failing" if self.failures else "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "enabled": self.enabled,
+            "state": self.state,
+            "interval_s": self.interval_s,
+            "last_check": self.last_check.isoformat() if self.last_check else None,
+            "last_success": self.last_success.isoformat() if self.last_success else None,
+            "failures": self.failures,
+            "last_error": self.last_error,
+            "stale": self.stale,
+            "entries": self.entries,
+        }
