@@ -45,6 +45,8 @@ def test_screen_in_every_script(cfg: str) -> None:
         rows = {r["key"]: r for r in json.loads(result.stdout)}
         assert "30946" in rows, query
         hit = rows["30946"]
+        assert set(hit) == {"source", "list_code", "key", "name", "score", "method", "path", "via",
+                            "matched_name", "reason", "since", "programs"}  # as in README.md  # fmt: skip
         assert hit["path"] == path, (query, hit)
         assert hit["since"].startswith("2025-04-21")
         if path == "watchlist":
