@@ -13,6 +13,8 @@ from rich.cells import cell_len
 from tests.conftest import fixture_path
 from watcher.cli.main import main
 
+SCREEN_KEYS = {"source", "list_code", "key", "name", "score", "method", "path", "via",
+               "matched_name", "reason", "since", "programs"}  # as README.md documents  # fmt: skip
 HIKVISION = "Hangzhou Hikvision Digital Technology Co., Ltd."
 QUERIES = [
     ("Hangzhou Hikvision Digital Technology", "direct"),
@@ -45,8 +47,7 @@ def test_screen_in_every_script(cfg: str) -> None:
         rows = {r["key"]: r for r in json.loads(result.stdout)}
         assert "30946" in rows, query
         hit = rows["30946"]
-        assert set(hit) == {"source", "list_code", "key", "name", "score", "method", "path", "via",
-                            "matched_name", "reason", "since", "programs"}  # as in README.md  # fmt: skip
+        assert set(hit) == SCREEN_KEYS
         assert hit["path"] == path, (query, hit)
         assert hit["since"].startswith("2025-04-21")
         if path == "watchlist":
