@@ -39,6 +39,10 @@ def create_app(rt: Runtime, token: str | None) -> FastAPI:
         title="watcher",
         version="0.1.0",
         description="Read-only view of US sanctions and export-control list changes.",
+        # Swagger UI and ReDoc load their scripts from a CDN: blank on an air-gapped host.
+        # The schema stays at /openapi.json for any viewer the operator has.
+        docs_url=None,
+        redoc_url=None,
     )
     registry = make_registry(rt)
 

@@ -337,3 +337,26 @@ def first_listed(session: Session, source: str, key: str) -> datetime | None:
             break
         since = start
     return since
+
+
+def current_texts(session: Session) -> list[tuple[int, str]]:
+    """Every current entry version as (id, its stored JSON text): screening prefilters on the
+    text and decodes only the few candidates (`versions_by_id`)."""
+    q = select(EntryVersionRow.id, cast(EntryVersionRow.data, String)).where(
+        EntryVersionRow.valid_to_snapshot.is_(None)
+    )
+    return [(i, text or "") for i, text in session.execute(q)]
+
+
+def versions_by_id(session: Session, ids: Sequence[int]) -> list[EntryRecord]:
+    out: list[EntryRecord] = []
+    for start in range(0, len(ids), 500):
+        q = (
+            select(EntryVersionRow, _From.effective_at)
+            .join(_From, _From.id == EntryVersionRow.valid_from_snapshot)
+            .where(EntryVersionRow.id.in_(ids[start : start + 500]))
+        )
+        out += [
+            EntryRecord(Entry.from_dict(r.data), r.id, vf, None) for r, vf in session.execute(q)
+        ]
+    return out
