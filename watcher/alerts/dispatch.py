@@ -19,15 +19,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from time import monotonic
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
 from watcher.alerts import notify
-from watcher.config import Settings, SubscriberSettings, resolve_secret
+from watcher.config import Settings, SubscriberSettings, parse_digest_at, resolve_secret
 from watcher.runtime import Runtime
 from watcher.store import alerting, outbox, subscribers
 from watcher.store.engine import transaction
@@ -104,12 +103,10 @@ def _boundaries(subs: dict[str, SubscriberSettings], now: datetime) -> dict[str,
 def last_digest_boundary(sub: SubscriberSettings, now: datetime) -> datetime:
     """The most recent digest time at or before `now` ('08:00 America/New_York')."""
     try:
-        spec = (sub.digest_at or DEFAULT_DIGEST_AT).split()
-        hour, minute = (int(x) for x in spec[0].split(":"))
-        zone = ZoneInfo(spec[1] if len(spec) > 1 else "UTC")
-        at = time(hour, minute)
-    except (ValueError, KeyError, ZoneInfoNotFoundError):
-        # a typo in one subscriber's digest_at must not stop the outbox for everyone
+        at, zone = parse_digest_at(sub.digest_at or DEFAULT_DIGEST_AT)
+    except ValueError:
+        # config refuses a bad digest_at at load; one stored by an older version must still
+        # not stop the outbox for everyone
         log.warning(
             "invalid digest_at %r for %s; using %s", sub.digest_at, sub.name, DEFAULT_DIGEST_AT
         )

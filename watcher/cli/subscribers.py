@@ -9,7 +9,7 @@ import click
 
 from watcher.cli.common import App, handled, pass_app
 from watcher.cli.output import FORMAT_OPTION, emit
-from watcher.config import resolve_secret
+from watcher.config import parse_digest_at, resolve_secret
 from watcher.store import subscribers as store
 from watcher.store.engine import transaction
 
@@ -69,6 +69,11 @@ def sub_add(
     """Add a subscriber (the URL itself is never stored, only where to find it)."""
     if not url_env and not url_file:
         raise click.UsageError("give --url-env or --url-file")
+    if digest_at is not None:
+        try:
+            parse_digest_at(digest_at)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--digest-at") from None
     with transaction(app.runtime().sessions) as session:
         added = store.add_subscriber(
             session,

@@ -87,6 +87,6 @@ def compute_changes(
     old = {k: v.entry for k, v in current.items()}
     new = {e.key: e for e in entries}
     if source.mode == "incremental":
-        return diffing.diff_incremental(old, new)
+        return source.reconcile_window(old, new, diffing.diff_incremental(old, new))
     pairer = getattr(source, "pair_renames", None)
     return diffing.diff_full(old, new, pair_renames=pairer)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from watcher.models import ParseResult
+from watcher.models import Change, Entry, ParseResult
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,9 @@ class Source(ABC):
     public_url: ClassVar[str | None] = None
     # List codes whose entries are documents (matched as free text, not as listed parties).
     text_lists: ClassVar[frozenset[str]] = frozenset()
-    # Source-specific config keys ([sources.NAME] key = value) and their TOML types.
-    option_keys: ClassVar[Mapping[str, type]] = {}
+    # Source-specific config keys ([sources.NAME] key = value): their TOML type (list, bool,
+    # int, str) or a type from watcher.config (e.g. Duration), checked when config is loaded.
+    option_keys: ClassVar[Mapping[str, object]] = {}
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options: Mapping[str, Any] = options or {}
@@ -72,6 +73,16 @@ class Source(ABC):
         for name in sorted(files):
             h.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
         return h.hexdigest()
+
+    def reconcile_window(
+        self, old: Mapping[str, Entry], new: Mapping[str, Entry], changes: list[Change]
+    ) -> list[Change]:
+        """An incremental source's say on the plain diff of its window (default: as is)."""
+        return changes
+
+    def alertable(self, change: Change) -> bool:
+        """Whether a stored change is matched and alerted; a source may silence bookkeeping."""
+        return True
 
     @abstractmethod
     def parse(self, files: Mapping[str, bytes]) -> ParseResult:
