@@ -10,15 +10,27 @@ or `ok` (plausible, accepted and diffed: `changes` = added, removed, modified).
 from __future__ import annotations
 
 import codecs
-import csv
 import gzip
-import io
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from tests.hostile import Reply
+from tests.reliability.variants import (
+    LAUGHS,
+    Ctx,
+    csl_cells,
+    csl_json,
+    csl_reordered,
+    csv_rows,
+    drop_every,
+    dtd_fetch,
+    new_rss_item,
+    ofac_cells,
+    rss_items,
+    swap,
+    xxe,
+)
 
 MiB = 1024 * 1024
 CAP = 16 * MiB  # fetch.max_bytes in the corpus: oversized cases stream far past it
@@ -35,14 +47,6 @@ class Family:
 
 
 @dataclass(frozen=True)
-class Ctx:
-    """What a case may need besides the good bytes."""
-
-    secret: str  # a local file an XXE would try to read
-    base: str  # the hostile server, for a DTD it would try to fetch
-
-
-@dataclass(frozen=True)
 class Case:
     id: str
     family: str
@@ -51,103 +55,6 @@ class Case:
     problem: str = ""  # must appear in the one error line (case-insensitive)
     changes: tuple[int, int, int] = (0, 0, 0)  # for `ok`: added, removed, modified
     memory_bound: bool = field(default=False)  # peak Python memory checked against CAP
-
-
-def _csv_rows(data: bytes) -> list[bytes]:
-    return [line for line in data.rstrip(b"\x1a").split(b"\r\n") if line]
-
-
-def _join(rows: list[bytes]) -> bytes:
-    return b"\r\n".join(rows) + b"\r\n"
-
-
-def _drop_every(data: bytes, nth: int) -> bytes:
-    """Every nth data row dropped (the header, if any, kept by callers)."""
-    return _join([r for i, r in enumerate(_csv_rows(data)) if i % nth != 1])
-
-
-def _ofac_cells(data: bytes, change: Callable[[list[str]], list[str]]) -> bytes:
-    text = data.rstrip(b"\x1a").decode("cp1252")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    for row in csv.reader(io.StringIO(text, newline="")):
-        if row:
-            writer.writerow(change(row))
-    return out.getvalue().encode("cp1252")
-
-
-def _swap(i: int, j: int) -> Callable[[list[str]], list[str]]:
-    def swap(row: list[str]) -> list[str]:
-        row = list(row)
-        row[i], row[j] = row[j], row[i]
-        return row
-
-    return swap
-
-
-def _csl_reordered(data: bytes) -> bytes:
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    order = list(reversed(range(len(rows[0]))))
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows([[r[i] for i in order] for r in rows if r])
-    return out.getvalue().encode()
-
-
-def _csl_cells(data: bytes, change: Callable[[list[str]], list[str]], header: bool) -> bytes:
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    out = io.StringIO()
-    body = [change(r) for r in rows[1:] if r]
-    first = change(rows[0]) if header else rows[0]
-    csv.writer(out, lineterminator="\r\n").writerows([first, *body])
-    return out.getvalue().encode()
-
-
-def csl_json(data: bytes) -> bytes:
-    """The CSV fixture as the JSON API would serve it (same records, list-valued fields)."""
-    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""))
-    return json.dumps({"results": list(reader)}).encode()
-
-
-def _rss_items(data: bytes, n: int) -> bytes:
-    """The real channel with n small items (about 6 MB for 100,000)."""
-    head = data.partition(b"<item>")[0]
-    items = b"".join(
-        b"<item><title>t%d</title><guid>https://example.org/%d</guid></item>" % (i, i)
-        for i in range(n)
-    )
-    return head + items + b"</channel></rss>"
-
-
-def _new_rss_item(data: bytes) -> bytes:
-    head, _, rest = data.partition(b"<item>")
-    item = rest.split(b"</item>", 1)[0]
-    extra = item.replace(b"</guid>", b"-next-day</guid>", 1)
-    return head + b"<item>" + extra + b"</item><item>" + rest
-
-
-def _xxe(_: bytes, ctx: Ctx) -> bytes:
-    return (
-        f'<?xml version="1.0"?><!DOCTYPE sdnList [<!ENTITY x SYSTEM "file://{ctx.secret}">]>'
-        '<sdnList xmlns="http://tempuri.org/sdnList.xsd"><sdnEntry><uid>1</uid>'
-        "<lastName>&x;</lastName><sdnType>Entity</sdnType></sdnEntry></sdnList>"
-    ).encode()
-
-
-LAUGHS = (
-    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + b"".join(
-        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'.encode()
-        for i in range(1, 10)
-    )
-    + b']><sdnList xmlns="http://tempuri.org/sdnList.xsd"><x>&lol9;</x></sdnList>'
-)
-
-
-def _dtd_fetch(_: bytes, ctx: Ctx) -> bytes:
-    return (
-        f'<?xml version="1.0"?><!DOCTYPE sdnList SYSTEM "{ctx.base}/evil.dtd">'
-        '<sdnList xmlns="http://tempuri.org/sdnList.xsd"></sdnList>'
-    ).encode()
 
 
 def ok(body: bytes) -> Reply:
@@ -188,7 +95,7 @@ FAMILIES: dict[str, Family] = {
         "news",
         "news_rss/guardian_us_rss_2018-01-31.rss",
         {"max_records": 10_000},
-        _new_rss_item,
+        new_rss_item,
         (1, 0, 0),
     ),
 }
@@ -244,40 +151,40 @@ CASES: list[Case] = [
         "NUL",
     ),
     Case(
-        "half-rows-dropped", "ofac_csv", lambda b, s: ok(_drop_every(b, 2)), "quarantined", "remove"
+        "half-rows-dropped", "ofac_csv", lambda b, s: ok(drop_every(b, 2)), "quarantined", "remove"
     ),
     Case(
         "5pct-rows-dropped",
         "ofac_csv",
-        lambda b, s: ok(_drop_every(b, 20)),
+        lambda b, s: ok(drop_every(b, 20)),
         "ok",
         changes=(0, 32, 0),
     ),
     Case(
         "columns-reordered",
         "ofac_csv",
-        lambda b, s: ok(_ofac_cells(b, _swap(2, 3))),
+        lambda b, s: ok(ofac_cells(b, swap(2, 3))),
         "rejected",
         "columns moved",
     ),
     Case(
         "columns-reordered-plausibly",
         "ofac_csv",
-        lambda b, s: ok(_ofac_cells(b, _swap(4, 11))),
+        lambda b, s: ok(ofac_cells(b, swap(4, 11))),
         "quarantined",
         "max_modified_share",
     ),
     Case(
         "extra-column",
         "ofac_csv",
-        lambda b, s: ok(_ofac_cells(b, lambda r: [*r, "-0- "])),
+        lambda b, s: ok(ofac_cells(b, lambda r: [*r, "-0- "])),
         "rejected",
         "columns",
     ),
     Case(
         "duplicate-keys",
         "ofac_csv",
-        lambda b, s: ok(b.rstrip(b"\x1a") + _csv_rows(b)[3] + b"\r\n"),
+        lambda b, s: ok(b.rstrip(b"\x1a") + csv_rows(b)[3] + b"\r\n"),
         "ok",
     ),
     Case(
@@ -345,9 +252,9 @@ CASES: list[Case] = [
     Case("xml-empty", "ofac_xml", lambda b, s: ok(b""), "rejected", "empty"),
     Case("xml-truncated-50pct", "ofac_xml", _cut(0.5), "rejected", "XML"),
     Case("xml-html-200", "ofac_xml", lambda b, s: ok(HTML), "rejected", "HTML"),
-    Case("xml-external-entity", "ofac_xml", lambda b, s: ok(_xxe(b, s)), "rejected", "entit"),
+    Case("xml-external-entity", "ofac_xml", lambda b, s: ok(xxe(b, s)), "rejected", "entit"),
     Case("xml-billion-laughs", "ofac_xml", lambda b, s: ok(LAUGHS), "rejected", "entit"),
-    Case("xml-dtd-fetch", "ofac_xml", lambda b, s: ok(_dtd_fetch(b, s)), "rejected", ""),
+    Case("xml-dtd-fetch", "ofac_xml", lambda b, s: ok(dtd_fetch(b, s)), "rejected", ""),
     Case(
         "xml-malformed",
         "ofac_xml",
@@ -368,24 +275,24 @@ CASES: list[Case] = [
     Case(
         "csl-half-rows-dropped",
         "csl_csv",
-        lambda b, s: ok(_drop_every(b.replace(b"\n", b"\r\n"), 2)),
+        lambda b, s: ok(drop_every(b.replace(b"\n", b"\r\n"), 2)),
         "quarantined",
         "remove",
     ),
     Case("csl-utf16", "csl_csv", lambda b, s: ok(b.decode().encode("utf-16")), "rejected", ""),
     Case("csl-utf8-bom", "csl_csv", lambda b, s: ok(codecs.BOM_UTF8 + b), "ok"),
-    Case("csl-columns-reordered-with-header", "csl_csv", lambda b, s: ok(_csl_reordered(b)), "ok"),
+    Case("csl-columns-reordered-with-header", "csl_csv", lambda b, s: ok(csl_reordered(b)), "ok"),
     Case(
         "csl-values-moved-under-the-header",
         "csl_csv",
-        lambda b, s: ok(_csl_cells(b, _swap(0, 4), header=False)),
+        lambda b, s: ok(csl_cells(b, swap(0, 4), header=False)),
         "rejected",
         "columns moved",
     ),
     Case(
         "csl-extra-column",
         "csl_csv",
-        lambda b, s: ok(_csl_cells(b, lambda r: [*r, "x"], header=True)),
+        lambda b, s: ok(csl_cells(b, lambda r: [*r, "x"], header=True)),
         "ok",
     ),
     Case(
@@ -409,7 +316,7 @@ CASES: list[Case] = [
     Case(
         "rss-100000-items",
         "rss",
-        lambda b, s: ok(_rss_items(b, 100_000)),
+        lambda b, s: ok(rss_items(b, 100_000)),
         "rejected",
         "max_records",
     ),

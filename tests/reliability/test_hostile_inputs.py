@@ -18,7 +18,8 @@ from tests.conftest import fixture_bytes
 from tests.helpers import make_runtime
 from tests.hostile import HostileServer, Reply
 from tests.receivers import HttpReceiver
-from tests.reliability.corpus import CAP, CASES, FAMILIES, Case, Ctx
+from tests.reliability.corpus import CAP, CASES, FAMILIES, Case
+from tests.reliability.variants import Ctx
 from watcher.alerts.dispatch import dispatch_pending
 from watcher.pipeline.run import RunResult, run_source
 from watcher.runtime import Runtime
