@@ -39,6 +39,8 @@ def main() -> None:
             inexact += not trial.exact
             if trial.lost or trial.duplicates or not trial.exact:
                 print(f"trial {n}: kill at {trial.kill_at:.2f} s: {trial}", flush=True)
+            elif (n + 1) % 10 == 0:
+                print(f"{n + 1} trials done, {killed} killed mid-run", flush=True)
     print(
         f"{args.trials} trials ({killed} killed mid-run, the rest had finished) in "
         f"{time.monotonic() - t0:.0f} s: lost deliveries {lost}, duplicate deliveries {dupes}, "
