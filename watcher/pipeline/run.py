@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from watcher.config import Settings, SourceSettings
-from watcher.errors import GuardError, ParseError, StoreError, WatcherError
+from watcher.errors import FetchError, GuardError, ParseError, StoreError, WatcherError
 from watcher.http import Validators, fetch
 from watcher.models import FetchedFile, ParseResult, RawSnapshot
 from watcher.pipeline import linking
@@ -124,9 +124,14 @@ def fetch_files(
         fname, furl = queue.pop(0)
         conditional = fname == "primary" and source.mode == "full"
         v = validators.get(furl, {}) if conditional else {}
-        resp = fetch(
-            rt.http(), furl, rt.settings.fetch, Validators(v.get("etag"), v.get("last_modified"))
-        )
+        try:
+            validators_of = Validators(v.get("etag"), v.get("last_modified"))
+            resp = fetch(rt.http(), furl, rt.settings.fetch, validators_of)
+        except FetchError as exc:
+            if not source.optional(fname):
+                raise
+            log.warning("optional file not fetched", extra={"file": fname, "error": str(exc)})
+            continue  # the source follows it again next poll
         if resp.not_modified:
             return None, new_validators
         if resp.etag or resp.last_modified:
