@@ -7,6 +7,7 @@ SQLite (one host): an expiring lease row, so a crashed holder cannot block forev
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -73,3 +74,20 @@ def _take_lease(sessions: sessionmaker[Session], lock: str, holder: str, now: da
             session.rollback()
             return False
     return True
+
+
+# SQLite has one writer; a transaction that read before another thread committed cannot start
+# writing (SQLITE_BUSY, no waiting), so threads polling one SQLite file take turns at the
+# database while their downloads still overlap.
+_SQLITE_TURN = threading.RLock()
+
+
+@contextmanager
+def sqlite_turn(sessions: sessionmaker[Session]) -> Iterator[None]:
+    """Exclusive use of the database for one thread when it is SQLite; free otherwise."""
+    engine = sessions.kw.get("bind")
+    if engine is None or engine.dialect.name != "sqlite":
+        yield
+        return
+    with _SQLITE_TURN:
+        yield
