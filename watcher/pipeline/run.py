@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +27,7 @@ from watcher.sources.registry import get_source
 from watcher.store import alerting, locks
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction
-from watcher.store.records import CurrentVersion, SnapshotInfo
+from watcher.store.records import SnapshotInfo, VersionRef
 
 log = logging.getLogger(__name__)
 MAX_FOLLOW = 60  # pages / full texts one poll may add to its plan
@@ -204,7 +204,7 @@ def ingest(
                 duration_ms=_ms(t0),
                 error=latest.reason if latest.status != "ok" else None,
             )
-        current = store.current_entries(session, name)
+        current = store.current_refs(session, name)
         try:
             parsed = parse_and_guard(source, settings, raw, current)
         except (ParseError, GuardError) as exc:
@@ -253,7 +253,7 @@ def parse_and_guard(
     source: Source,
     settings: SourceSettings,
     raw: RawSnapshot,
-    current: Mapping[str, CurrentVersion],
+    current: Collection[str],
 ) -> ParseResult:
     """Refuse anything not believable before it can touch history (DESIGN.md section 7)."""
     if not raw.files or not raw.files[0].content.strip():
@@ -276,13 +276,12 @@ def parse_and_guard(
     if settings.max_records is not None and len(entries) > settings.max_records:
         raise GuardError(f"{len(entries)} records, above max_records={settings.max_records}")
     if source.mode == "full" and current:
-        old = {k: v.entry for k, v in current.items()}
-        share = diffing.removed_share(old, {e.key: e for e in entries})
+        share = diffing.removed_share(current, {e.key for e in entries})
         if share > settings.max_removed_share:
-            removed = round(share * len(old))
+            removed = round(share * len(current))
             raise GuardError(
-                f"would remove {removed} of {len(old)} entries ({share:.1%} > max_removed_share="
-                f"{settings.max_removed_share:.0%})",
+                f"would remove {removed} of {len(current)} entries ({share:.1%} > "
+                f"max_removed_share={settings.max_removed_share:.0%})",
                 status="quarantined",
             )
     return parsed
@@ -296,14 +295,27 @@ def looks_like_html(content: bytes) -> bool:
 
 
 def compute_changes(
-    source: Source, current: Mapping[str, CurrentVersion], entries: Sequence[Entry]
+    session: Session, source: Source, current: Mapping[str, VersionRef], entries: Sequence[Entry]
 ) -> list[Change]:
-    old = {k: v.entry for k, v in current.items()}
+    """The diff, reading stored data only for entries whose content hash differs."""
     new = {e.key: e for e in entries}
+    touched = [
+        k for k, e in new.items() if k in current and current[k].content_hash != e.content_hash()
+    ]
     if source.mode == "incremental":
-        return diffing.diff_incremental(old, new)
+        old = _load(session, current, touched)
+        fresh = {k: e for k, e in new.items() if k not in current or k in old}
+        return diffing.diff_incremental(old, fresh)
+    gone = [k for k in current if k not in new]
+    old = _load(session, current, [*touched, *gone])
+    fresh = {k: e for k, e in new.items() if k not in current or k in old}
     pairer = getattr(source, "pair_renames", None)
-    return diffing.diff_full(old, new, pair_renames=pairer)
+    return diffing.diff_full(old, fresh, pair_renames=pairer)
+
+
+def _load(session: Session, current: Mapping[str, VersionRef], keys: list[str]) -> dict[str, Entry]:
+    loaded = store.load_versions(session, (current[k].version_id for k in keys))
+    return {k: v.entry for k, v in loaded.items()}
 
 
 def _apply(
@@ -312,12 +324,12 @@ def _apply(
     source: Source,
     settings: SourceSettings,
     snapshot: SnapshotInfo,
-    current: Mapping[str, CurrentVersion],
+    current: Mapping[str, VersionRef],
     parsed: ParseResult,
     *,
     baseline: bool,
 ) -> RunResult:
-    changes = compute_changes(source, current, parsed.entries)
+    changes = compute_changes(session, source, current, parsed.entries)
     url = settings.url or source.default_url
     ids = store.apply_changes(
         session,

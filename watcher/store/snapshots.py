@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from watcher.models import Change, Entry, FetchedFile
-from watcher.store.records import CurrentVersion, SnapshotInfo, SourceState
+from watcher.store.records import CurrentVersion, SnapshotInfo, SourceState, VersionRef
 from watcher.store.tables import (
     ChangeRow,
     CheckRow,
@@ -206,17 +206,30 @@ def list_snapshots(
     return [_snapshot_info(r) for r in rows]
 
 
-def current_entries(session: Session, source: str) -> dict[str, CurrentVersion]:
-    """The list as it stands after the last good snapshot: open versions only."""
+def current_refs(session: Session, source: str) -> dict[str, VersionRef]:
+    """Key -> (version id, content hash) of the open versions: the diff loads data only for
+    the entries whose hash differs, so a snapshot with few changes reads few rows."""
     rows = session.execute(
-        select(EntryVersionRow.id, EntryVersionRow.data).where(
+        select(EntryVersionRow.key, EntryVersionRow.id, EntryVersionRow.content_hash).where(
             EntryVersionRow.source == source, EntryVersionRow.valid_to_snapshot.is_(None)
         )
     )
+    return {key: VersionRef(version_id, content_hash) for key, version_id, content_hash in rows}
+
+
+def load_versions(session: Session, version_ids: Iterable[int]) -> dict[str, CurrentVersion]:
+    """The stored entries of the given versions, by key."""
+    ids = sorted(version_ids)
     out: dict[str, CurrentVersion] = {}
-    for version_id, data in rows:
-        entry = Entry.from_dict(data)
-        out[entry.key] = CurrentVersion(version_id, entry)
+    for start in range(0, len(ids), _CHUNK):
+        rows = session.execute(
+            select(EntryVersionRow.id, EntryVersionRow.data).where(
+                EntryVersionRow.id.in_(ids[start : start + _CHUNK])
+            )
+        )
+        for version_id, data in rows:
+            entry = Entry.from_dict(data)
+            out[entry.key] = CurrentVersion(version_id, entry)
     return out
 
 
@@ -281,7 +294,7 @@ def close_versions(session: Session, version_ids: Sequence[int], snapshot_id: in
 def apply_changes(
     session: Session,
     snapshot: SnapshotInfo,
-    current: Mapping[str, CurrentVersion],
+    current: Mapping[str, VersionRef],
     changes: Sequence[Change],
     *,
     detected_at: datetime,
