@@ -15,6 +15,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
 
@@ -240,8 +241,18 @@ class Matcher:
 def build_matcher(
     entities: Iterable[WatchEntity], topics: Iterable[Topic], threshold: float = 88.0
 ) -> Matcher:
-    """Normalize and index every watch name once; compile the topics."""
-    entity_tuple = tuple(entities)
+    """Normalize and index every watch name once; compile the topics.
+
+    The result is shared while the watchlist stays the same: with 100,000 watched names the
+    index costs seconds to build, and every run of every source asks for it.
+    """
+    return _build_matcher(tuple(entities), tuple(topics), float(threshold))
+
+
+@lru_cache(maxsize=2)
+def _build_matcher(
+    entity_tuple: tuple[WatchEntity, ...], topics: tuple[Topic, ...], threshold: float
+) -> Matcher:
     names = [
         WatchName(i, raw, normalize(raw), position > 0)
         for i, entity in enumerate(entity_tuple)
