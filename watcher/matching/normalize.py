@@ -22,13 +22,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-import fingerprints
-import icu  # pyicu: required by normality
-import zhconv
-from fingerprints.types.data import TYPES
-from normality import ascii_text
-from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
+
+# pypinyin's phrase tables (~55 MB), ICU transliterators and fingerprints' type tables are
+# imported where first used, not here: an idle daemon that has not matched anything yet (and
+# any CLI command that never normalizes a name) does not pay for them.
 
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 HAN_RUN = re.compile(f"[{_HAN}]+")
@@ -58,12 +56,19 @@ def has_han(text: str) -> bool:
 def to_simplified(text: str) -> str:
     """NFKC, then traditional Han to simplified so 商湯 and 商汤 compare equal."""
     text = unicodedata.normalize("NFKC", text)
-    return zhconv.convert(text, "zh-hans") if has_han(text) else text
+    if not has_han(text):
+        return text
+    import zhconv
+
+    return str(zhconv.convert(text, "zh-hans"))
 
 
 @lru_cache(maxsize=1)
 def _han_legal_forms() -> tuple[str, ...]:
     """Han legal forms (有限公司, 股份有限公司 ...) from fingerprints' type table, longest first."""
+    import zhconv
+    from fingerprints.types.data import TYPES
+
     forms: set[str] = set(_HAN_NOISE)
     for company_type in TYPES["types"]:
         for form in company_type["forms"]:
@@ -85,6 +90,10 @@ def _strip_han_suffix(run: str) -> str:
 
 
 def _han_to_pinyin(text: str) -> str:
+    if not has_han(text):
+        return text
+    from pypinyin import lazy_pinyin
+
     def word(match: re.Match[str]) -> str:
         return " " + "".join(lazy_pinyin(_strip_han_suffix(match.group(0)))) + " "
 
@@ -95,7 +104,10 @@ def ascii_words(text: str) -> str:
     """Any script to lower-case ASCII words separated by single spaces (no legal-form removal)."""
     text = _han_to_pinyin(to_simplified(text))
     text = text.replace("'", "").replace("\u2019", "")  # People's -> peoples
-    text = ascii_text(text) or ""
+    if not text.isascii():  # normality returns ASCII text unchanged: skip loading ICU for it
+        from normality import ascii_text
+
+        text = ascii_text(text) or ""
     return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
@@ -104,7 +116,7 @@ def normalize(text: str) -> NormName:
     """Normalize one name; cached because the same names recur across snapshots."""
     folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
     words = ascii_words(text)
-    removed = fingerprints.remove_types(words) if words else ""
+    removed = _remove_types(words) if words else ""
     tokens = tuple(t for t in _NON_WORD.split(removed or "") if t and t not in _NOISE_WORDS)
     if not tokens:  # a name that is only a legal form ("Limited") keeps its words
         tokens = tuple(t for t in words.split() if t)
@@ -116,6 +128,12 @@ def normalize(text: str) -> NormName:
         sorted_key=" ".join(sorted(tokens)),
         compact="".join(tokens),
     )
+
+
+def _remove_types(words: str) -> str:
+    import fingerprints
+
+    return str(fingerprints.remove_types(words))
 
 
 def text_tokens(text: str) -> tuple[str, ...]:
@@ -138,6 +156,8 @@ def find_sequence(haystack: tuple[str, ...], needle: tuple[str, ...]) -> int:
 @lru_cache(maxsize=1)
 def _country_names() -> dict[str, str]:
     """English country names (ICU's table) -> ISO code, plus the forms the lists use."""
+    import icu  # pyicu
+
     english = icu.Locale("en")
     names: dict[str, str] = {}
     for code in icu.Locale.getISOCountries():
