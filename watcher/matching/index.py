@@ -44,7 +44,7 @@ class Posting:
     """Watch names sharing one blocking key, with the two strings fuzzy scoring compares."""
 
     ids: tuple[int, ...]
-    keys: tuple[str, ...]
+    sorted_keys: tuple[str, ...]
     compacts: tuple[str, ...]
 
 
@@ -113,14 +113,18 @@ class NameIndex:
         return found
 
     def fuzzy_scores(self, listed: NormName, cutoff: float) -> dict[int, float]:
-        """Best of token-sort ratio (keys) and ratio (compact forms) per candidate >= cutoff."""
+        """Best of token-sort ratio (keys) and ratio (compact forms) per candidate >= cutoff.
+
+        The token-sort ratio of two keys is the plain ratio of their sorted forms, which the
+        index holds ready: no choice is split and sorted again for every listed name.
+        """
         scores: dict[int, float] = {}
         for key in _block_keys(listed):
             posting = self.blocks.get(key)
             if posting is None:
                 continue
             for query, choices, scorer in (
-                (listed.key, posting.keys, fuzz.token_sort_ratio),
+                (listed.sorted_key, posting.sorted_keys, fuzz.ratio),
                 (listed.compact, posting.compacts, fuzz.ratio),
             ):
                 found = process.extract(
@@ -150,7 +154,7 @@ class NameIndex:
 def _posting(names: Sequence[WatchName], ids: list[int]) -> Posting:
     return Posting(
         tuple(ids),
-        tuple(names[i].norm.key for i in ids),
+        tuple(names[i].norm.sorted_key for i in ids),
         tuple(names[i].norm.compact for i in ids),
     )
 
@@ -169,11 +173,10 @@ def score_names(index: NameIndex, listed: NormName, cutoff: float) -> list[NameH
     for form in (listed.sorted_key, listed.compact):
         for i in index.normalized.get(form, ()):
             hits.setdefault(i, NameHit(index.names[i], 100.0, "normalized"))
-    scores = index.fuzzy_scores(listed, cutoff)
-    for i in index.candidates(listed) - hits.keys():  # this order breaks ties, as it always has
-        score = scores.get(i)
+    # Ties keep the watch list's order (a name before its aliases).
+    for i, score in sorted(index.fuzzy_scores(listed, cutoff).items()):
         wn = index.names[i]
-        if score is not None and _required_tokens_present(index, wn.norm, listed):
+        if i not in hits and _required_tokens_present(index, wn.norm, listed):
             hits[i] = NameHit(wn, float(score), "fuzzy")
     return sorted(hits.values(), key=lambda h: -h.score)
 
