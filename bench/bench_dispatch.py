@@ -38,7 +38,7 @@ from tests.receivers import HttpReceiver  # noqa: E402
 from watcher.alerts.dispatch import dispatch_pending  # noqa: E402
 from watcher.config import settings_from_dict  # noqa: E402
 from watcher.runtime import Runtime  # noqa: E402
-from watcher.store import alerting  # noqa: E402
+from watcher.store import subscribers, watchlist  # noqa: E402
 from watcher.store.engine import make_engine, session_factory, transaction, upgrade  # noqa: E402
 from watcher.store.tables import AlertRow  # noqa: E402
 
@@ -78,8 +78,8 @@ def _runtime(db_url: str, config: dict[str, Any]) -> Runtime:
     settings = settings_from_dict({"database": {"url": db_url}, **config}, {})
     rt = Runtime(settings, session_factory(make_engine(db_url)))
     with transaction(rt.sessions) as session:
-        alerting.sync_watchlist(session, settings)
-        alerting.sync_subscribers(session, settings)
+        watchlist.sync_watchlist(session, settings)
+        subscribers.sync_subscribers(session, settings)
     return rt
 
 

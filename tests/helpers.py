@@ -7,7 +7,7 @@ from typing import Any
 
 from watcher.config import settings_from_dict
 from watcher.runtime import Runtime
-from watcher.store import alerting
+from watcher.store import subscribers, watchlist
 from watcher.store.engine import make_engine, session_factory, transaction
 
 
@@ -18,8 +18,8 @@ def make_runtime(
     settings = settings_from_dict(data, env or {})
     rt = Runtime(settings, session_factory(make_engine(db_url)))
     with transaction(rt.sessions) as session:
-        alerting.sync_watchlist(session, settings)
-        alerting.sync_subscribers(session, settings)
+        watchlist.sync_watchlist(session, settings)
+        subscribers.sync_subscribers(session, settings)
     return rt
 
 

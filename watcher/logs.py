@@ -1,35 +1,19 @@
 """Logging: JSON lines when not on a terminal (for collectors), readable text on a terminal.
 
-Every record passes through a redactor, so secrets that slip into a message (apprise URLs,
-tokens) never reach the log.
+Every record passes through `watcher.secrets.redact` (the rule alert delivery uses too), so
+secrets that slip into a message, an exception or an `extra` field (apprise URLs, tokens) never
+reach the log.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
-_SECRETS = [
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):([^@\s/]+)@"), r"\1\2:***@"),
-    (re.compile(r"hooks\.slack\.com/services/[A-Za-z0-9/]+"), "hooks.slack.com/services/***"),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]+"), "xox?-***"),
-    (re.compile(r"(?i)(token|password|passwd|secret|apikey|api_key|key)=([^&\s]+)"), r"\1=***"),
-    (
-        re.compile(
-            r"(?i)\b(slack|discord|msteams|tgram|pover|json|jsons|form|forms|mailto|mailtos)://[^\s]+"
-        ),
-        r"\1://***",
-    ),
-]
-
-
-def redact(text: str) -> str:
-    for pattern, repl in _SECRETS:
-        text = pattern.sub(repl, text)
-    return text
+from watcher.secrets import redact
 
 
 class _Redacting(logging.Filter):
@@ -37,6 +21,10 @@ class _Redacting(logging.Filter):
         record.msg = redact(record.getMessage())
         record.args = None
         return True
+
+
+def _redacted(value: Any) -> Any:
+    return redact(value) if isinstance(value, str) else value
 
 
 class _JsonFormatter(logging.Formatter):
@@ -49,7 +37,7 @@ class _JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        data.update({k: v for k, v in record.__dict__.items() if k not in self._STD})
+        data.update({k: _redacted(v) for k, v in record.__dict__.items() if k not in self._STD})
         if record.exc_info:
             data["exc"] = redact(self.formatException(record.exc_info))
         return json.dumps(data, default=str, ensure_ascii=False)

@@ -32,7 +32,7 @@ from tests.helpers import at, make_runtime
 from watcher.alerts.dispatch import LEASE, dispatch_pending
 from watcher.pipeline.run import replay, run_source
 from watcher.runtime import Runtime
-from watcher.store import alerting
+from watcher.store import outbox
 from watcher.store.engine import transaction
 from watcher.store.tables import ChangeRow
 
@@ -371,7 +371,7 @@ def test_replay_of_a_pair_twice_queues_nothing_new(db_url: str) -> None:
     assert again.outcome == "error" and again.alerts == 0
     assert len(alerts(rt)) == 2
     with transaction(rt.sessions) as session:
-        queued = alerting.queue_alert(
+        queued = outbox.queue_alert(
             session, "xj", alerts(rt)[0].idempotency_key, "change", {}, rt.clock()
         )
     assert queued == 0 and len(alerts(rt)) == 2

@@ -30,7 +30,7 @@ from watcher.cli.main import main
 from watcher.config import SubscriberSettings
 from watcher.pipeline.run import replay
 from watcher.runtime import Runtime
-from watcher.store import alerting
+from watcher.store import alerting, outbox
 from watcher.store.engine import transaction
 from watcher.store.tables import AlertRow, IncidentRow
 
@@ -366,7 +366,7 @@ def test_replicas_sharing_the_outbox_send_each_alert_once(
                 "name": f"ENTRY {i}",
                 "detected_at": now.isoformat(),
             }
-            alerting.queue_alert(session, "many", f"many:change:{i}", "change", payload, now)
+            outbox.queue_alert(session, "many", f"many:change:{i}", "change", payload, now)
     env = {**os.environ, "MANY_HOOK": f"json://127.0.0.1:{http_receiver.port}/many"}
     procs = [
         subprocess.Popen([sys.executable, "-c", _REPLICA, db_url], cwd=ROOT, env=env)

@@ -5,27 +5,40 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from tests.conftest import fixture_path
 from watcher.cli.main import main
 
-COMMANDS = [
-    [], ["run"], ["serve"], ["db"], ["db", "upgrade"], ["sources"], ["snapshots"], ["changes"],
-    ["entries"], ["history"], ["screen"], ["replay"], ["backfill"], ["backfill", "ecfr"], ["fr"],
-    ["fr", "extract"], ["watchlist"], ["watchlist", "list"], ["watchlist", "add"],
-    ["watchlist", "remove"], ["watchlist", "import"], ["subscribers"], ["subscribers", "list"],
-    ["subscribers", "add"], ["subscribers", "remove"], ["subscribers", "test"], ["alerts"],
-    ["alerts", "list"], ["alerts", "retry"],
-]  # fmt: skip
+
+def _command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and subcommand of the click tree, so a new one is covered without a list."""
+    paths = [prefix]
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            paths += _command_paths(command, (*prefix, name))
+        else:
+            paths.append((*prefix, name))
+    return paths
+
+
+COMMANDS = _command_paths(main)
+
+
+def test_the_tree_walk_finds_nested_commands() -> None:
+    assert {(), ("run",), ("db",), ("db", "upgrade"), ("backfill", "ecfr")} <= set(COMMANDS)
+    assert {("subscribers", "add"), ("alerts", "retry"), ("watchlist", "import")} <= set(COMMANDS)
+    assert len(COMMANDS) == len(set(COMMANDS)) >= 29
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "watcher")
-def test_every_command_has_help(command: list[str]) -> None:
+def test_every_command_has_help(command: tuple[str, ...]) -> None:
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
+    assert f"watcher {' '.join(command)}".strip() in result.output.replace("main", "watcher")
 
 
 def _config(tmp_path: Path, db_url: str, extra: str = "") -> str:
@@ -203,3 +216,12 @@ def test_fr_extract_json(tmp_path: Path) -> None:
         {"action", "country", "name", "aliases", "addresses"} <= set(r) for r in rows
     )
     assert all(r["country"] for r in rows)
+
+
+def test_subscribers_add_refuses_a_digest_time_config_would_refuse(tmp_path: Path) -> None:
+    cfg = _config(tmp_path, f"sqlite:///{tmp_path / 'w.db'}")
+    args = ["--config", cfg, "subscribers", "add", "d", "--url-env", "HOOK"]
+    result = CliRunner().invoke(main, [*args, "--digest-at", "banana"])
+    assert result.exit_code == 2
+    assert "--digest-at" in result.output and "'banana'" in result.output
+    assert not (tmp_path / "w.db").exists()

@@ -15,13 +15,13 @@ from watcher.entity_list.actions import (
     extract,
     extract_actions,
     normalize_document_number,
-    normalize_name,
     parse_entity_list_table,
     split_citations,
 )
 from watcher.entity_list.amend import parse_instruction_text
 from watcher.entity_list.cells import parse_entity_cell
 from watcher.errors import ParseError
+from watcher.keys import name_key
 
 RULE = "federal_register/fr_2023-03929_2023-02-27_additions_entity_list.xml"
 # The rule's own summary: "Canada (2), China (5), France (1), Luxembourg (1), Netherlands (1),
@@ -242,9 +242,9 @@ def test_bad_xml_is_refused(content: bytes, message: str) -> None:
         extract(content)
 
 
-def test_normalize_name() -> None:
-    assert normalize_name("CHINA, PEOPLE'S REPUBLIC OF") == "china peoples republic of"
-    assert normalize_name("Ｓｐａｃｅｔｙ  Co.,Ltd.") == "spacety co ltd"
+def test_name_key() -> None:
+    assert name_key("CHINA, PEOPLE'S REPUBLIC OF") == "china peoples republic of"
+    assert name_key("Ｓｐａｃｅｔｙ  Co.,Ltd.") == "spacety co ltd"
 
 
 def test_document_numbers_en_dash_and_hyphen_versions_agree() -> None:

@@ -29,7 +29,7 @@ from watcher.pipeline import linking
 from watcher.pipeline.run import RunResult, replay, run_source
 from watcher.runtime import Runtime
 from watcher.store import documents as docs
-from watcher.store import queries
+from watcher.store import links, queries
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction
 from watcher.store.tables import AlertRow, IncidentRow
@@ -129,9 +129,9 @@ def _open_incidents(rt: Runtime) -> list[IncidentRow]:
         )
 
 
-def _links(rt: Runtime, source: str, key: str) -> list[docs.LinkInfo]:
+def _links(rt: Runtime, source: str, key: str) -> list[links.LinkInfo]:
     with transaction(rt.sessions) as session:
-        return docs.links_for(session, source, key)
+        return links.links_for(session, source, key)
 
 
 def _check(rt: Runtime, when: str) -> int:
@@ -191,8 +191,8 @@ def test_one_csl_row_with_two_countries_links_both_actions(db_url: str) -> None:
     _replay_fr(rt, clock, "2026-08-24T06:00")
     both = [("Spacety Co., Ltd.", "Changsha, Hunan, CN; 9 Rue Bender, Luxembourg, LU")]
     assert _replay_csl(rt, clock, "2026-08-25", _csl_with(both)).added == 1
-    links = _links(rt, "trade_csl", "EL:cn:spacety co ltd")
-    assert sorted(x.action_key for x in links) == [SPACETY_CN, SPACETY_LU]
+    found = _links(rt, "trade_csl", "EL:cn:spacety co ltd")
+    assert sorted(x.action_key for x in found) == [SPACETY_CN, SPACETY_LU]
     with transaction(rt.sessions) as session:
         reflected = {a.key for a in docs.actions(session) if a.reflected_at is not None}
     assert reflected == {SPACETY_CN, SPACETY_LU}

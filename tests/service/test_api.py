@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -13,6 +16,7 @@ from tests.conftest import LocalServer, fixture_bytes
 from tests.helpers import at, make_runtime
 from tests.receivers import HttpReceiver
 from watcher.alerts.dispatch import dispatch_pending
+from watcher.cli.main import main
 from watcher.errors import ConfigError
 from watcher.pipeline.run import replay, run_source
 from watcher.runtime import Runtime
@@ -158,6 +162,26 @@ def test_entries_history_and_snapshots(db_url: str) -> None:
     assert client.get("/api/entries").status_code == 422  # source is required
 
 
+def test_alerts_listing_is_the_cli_json(db_url: str, tmp_path: Path) -> None:
+    rt = make_runtime(db_url, CONFIG)
+    _replay_two_days(rt)
+    client = TestClient(create_app(rt, None))
+    listed = client.get("/api/alerts").json()
+    assert [(a["subscriber"], a["status"], a["name"]) for a in listed] == [
+        ("hook", "pending", "ZAKIR, Shohrat")
+    ]
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'include_default_watchlist = false\n[database]\nurl = "{db_url}"\n'
+        '[[subscribers]]\nname = "hook"\nurl_env = "TEST_API_HOOK_URL"\n'
+    )
+    cli = CliRunner().invoke(main, ["--config", str(config), "alerts", "list", "--format", "json"])
+    assert cli.exit_code == 0, cli.output
+    assert json.loads(cli.output) == listed
+    assert client.get("/api/alerts", params={"status": "sent"}).json() == []
+    assert client.get("/api/alerts", params={"status": "lost"}).status_code == 422
+
+
 def test_token_guards_api_but_not_probes(db_url: str) -> None:
     rt = make_runtime(db_url, {"sources": {"ofac_sdn": {"companions": []}}})
     client = TestClient(create_app(rt, TOKEN))
@@ -174,6 +198,7 @@ def test_token_guards_api_but_not_probes(db_url: str) -> None:
     assert client.get("/readyz").status_code == 503  # open, and honest: never polled
     spec = client.get("/openapi.json").json()
     assert {
+        "/api/alerts",
         "/api/changes",
         "/api/entries",
         "/api/history",

@@ -14,7 +14,7 @@ from tests.alerts.test_dispatch import alerts, replay_pair
 from tests.conftest import LocalServer, fixture_bytes
 from tests.helpers import at, make_runtime
 from watcher.pipeline.run import run_source
-from watcher.store import alerting
+from watcher.store import alerting, outbox
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction
 from watcher.store.tables import AlertRow, ChangeRow, IncidentRow, SnapshotRow
@@ -76,11 +76,11 @@ def test_queue_alert_is_idempotent_per_key(db_url: str) -> None:
     rt = make_runtime(db_url)
     now = at("2021-12-10")
     with transaction(rt.sessions) as session:
-        assert alerting.queue_alert(session, "s", "s:change:1", "change", {"n": 1}, now) == 1
-        assert alerting.queue_alert(session, "s", "s:change:1", "change", {"n": 2}, now) == 0
+        assert outbox.queue_alert(session, "s", "s:change:1", "change", {"n": 1}, now) == 1
+        assert outbox.queue_alert(session, "s", "s:change:1", "change", {"n": 2}, now) == 0
     with transaction(rt.sessions) as session:
-        assert alerting.queue_alert(session, "s", "s:change:1", "change", {"n": 3}, now) == 0
-        assert alerting.queue_alert(session, "s", "s:change:2", "change", {"n": 4}, now) == 1
+        assert outbox.queue_alert(session, "s", "s:change:1", "change", {"n": 3}, now) == 0
+        assert outbox.queue_alert(session, "s", "s:change:2", "change", {"n": 4}, now) == 1
     assert [(a.idempotency_key, a.payload["n"]) for a in alerts(rt)] == [
         ("s:change:1", 1),
         ("s:change:2", 4),
@@ -100,12 +100,12 @@ def test_alerts_commit_with_their_changes_or_not_at_all(
     )
     assert run_source(rt, "ofac_sdn").outcome == "baseline"
     http_server.serve("live/sdn.csv", fixture_bytes(SDN.format("2021-12-10")))
-    real_queue = alerting.queue_alert
+    real_queue = outbox.queue_alert
 
     def crash(*args: Any, **kwargs: Any) -> int:
         raise RuntimeError("disk full while queueing")
 
-    monkeypatch.setattr(alerting, "queue_alert", crash)
+    monkeypatch.setattr(outbox, "queue_alert", crash)
     failed = run_source(rt, "ofac_sdn")
     assert failed.outcome == "error" and "disk full" in (failed.error or "")
 
@@ -114,7 +114,7 @@ def test_alerts_commit_with_their_changes_or_not_at_all(
             return int(session.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
 
     assert (count(ChangeRow), count(AlertRow), count(SnapshotRow)) == (0, 0, 1)
-    monkeypatch.setattr(alerting, "queue_alert", real_queue)
+    monkeypatch.setattr(outbox, "queue_alert", real_queue)
     again = run_source(rt, "ofac_sdn")
     assert again.outcome == "new_snapshot" and (again.added, again.alerts) == (25, 2)
     assert (count(ChangeRow), count(AlertRow), count(SnapshotRow)) == (25, 2, 2)

@@ -1,42 +1,32 @@
-"""Delivery of one rendered message to one channel URL, and redaction of channel secrets.
+"""Delivery of one rendered message to one channel URL.
 
 A channel URL is a secret (it carries webhook tokens and SMTP passwords), so nothing derived
 from it reaches an error string or a log record unmasked: `deliver` masks the URL's own parts
-exactly, and `redact` masks anything URL- or token-shaped.
+exactly while it runs, and `redact` (watcher.secrets, shared with logging) masks anything URL-
+or token-shaped.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote, unquote
 
 import apprise
 import httpx
 
 from watcher.alerts.render import Rendered, mrkdwn_escape
+from watcher.secrets import mask_secrets, redact, url_secrets
 
 SLACK_HTTP_PREFIXES = ("slack+http://", "slack+https://")
 MAX_ERROR_CHARS = 500
+__all__ = ["DeliveryResult", "deliver", "mask_secrets", "redact", "slack_payload", "url_secrets"]
 
-# Schemes whose host part is a server name; for every other apprise scheme the "host" is
-# usually a token (slack://TokenA/..., tgram://bot_token/...), so it is masked too.
-_HOST_SCHEMES = frozenset(
-    "http https json jsons xml xmls form forms mailto mailtos smtp smtps ftp ws wss "
-    "postgresql postgres mysql sqlite redis amqp".split()
-)
-_URL_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://(?P<rest>[^\s'\"<>`]+)")
-_SLACK_TOKEN_RE = re.compile(r"\bxox[a-z]-[A-Za-z0-9-]+")
-_KEYWORD_SECRET_RE = re.compile(
-    r"(?i)\b(bearer|token|apikey|api_key|password|passwd|secret)(\s*[=:]\s*|\s+)([^\s&;,]+)"
-)
 # Loggers that may print a channel URL or its path while a delivery runs.
 _FILTERED_LOGGERS = ("apprise", "urllib3.connectionpool", "httpx")
 
@@ -49,79 +39,7 @@ class DeliveryResult:
     error: str | None = None
 
 
-# --- redaction -------------------------------------------------------------------------------
-
-
-def _keeps_host(scheme: str) -> bool:
-    parts = scheme.lower().split("+")
-    return parts[0] in _HOST_SCHEMES or parts[-1] in _HOST_SCHEMES
-
-
-def _token_like(segment: str) -> bool:
-    has_digit = any(c.isdigit() for c in segment)
-    has_alpha = any(c.isalpha() for c in segment)
-    return (len(segment) >= 8 and has_digit and has_alpha) or len(segment) >= 20
-
-
-def _split_rest(rest: str) -> tuple[str, str, str | None, str | None]:
-    """authority, path, query, fragment of the part after `scheme://`."""
-    match = re.match(r"([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?", rest, re.S)
-    assert match is not None  # the pattern matches any string
-    return match.group(1), match.group(2), match.group(3), match.group(4)
-
-
-def _redact_url(match: re.Match[str]) -> str:
-    scheme = match.group("scheme")
-    authority, path, query, fragment = _split_rest(match.group("rest"))
-    _, at, hostport = authority.rpartition("@")
-    keep_host = _keeps_host(scheme)
-    out = f"{scheme}://{'***@' if at else ''}{hostport if keep_host else '***'}"
-    segments = path.split("/")
-    out += "/".join(
-        "***" if seg and (not keep_host or _token_like(seg)) else seg for seg in segments
-    )
-    if query is not None:
-        pairs = [p.partition("=") for p in query.split("&") if p]
-        out += "?" + "&".join(f"{k}=***" if eq else "***" for k, eq, _ in pairs)
-    if fragment:
-        out += "#***"
-    return out
-
-
-def redact(text: str) -> str:
-    """Mask credentials and tokens in URLs (userinfo, token-like path parts, query values)
-    and bare tokens, keeping scheme and server host so a log line stays useful."""
-    text = _URL_RE.sub(_redact_url, text)
-    text = _SLACK_TOKEN_RE.sub("xox?-***", text)
-    return _KEYWORD_SECRET_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
-
-
-def url_secrets(url: str) -> frozenset[str]:
-    """The exact strings of a channel URL that must never be shown (and their %-encodings)."""
-    found: set[str] = {url}
-    match = _URL_RE.match(url.strip())
-    if match is not None:
-        authority, path, query, fragment = _split_rest(match.group("rest"))
-        userinfo, _, hostport = authority.rpartition("@")
-        user, _, password = userinfo.partition(":")
-        if len(password) >= 3:
-            found.add(password)
-        candidates = [user, fragment or "", *path.split("/")]
-        candidates += [p.partition("=")[2] for p in (query or "").split("&")]
-        if not _keeps_host(match.group("scheme")):
-            candidates += [hostport, hostport.partition(":")[0]]
-        found.update(c for c in candidates if len(c) >= 6 or (c and _token_like(c)))
-    decoded = {unquote(s) for s in found}
-    return frozenset(decoded | {quote(s, safe="") for s in decoded} | found)
-
-
-def mask_secrets(text: str, secrets: frozenset[str]) -> str:
-    """Replace every exact occurrence of a secret (longest first) and then `redact`."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret:
-            # a whole URL keeps its scheme and server; its parts are masked by later rounds
-            text = text.replace(secret, redact(secret) if "://" in secret else "***")
-    return redact(text)
+# --- masking third-party log records during a delivery ---------------------------------
 
 
 _ACTIVE_LOCK = threading.Lock()

@@ -19,20 +19,18 @@ from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from time import monotonic
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from watcher.alerts import notify
-from watcher.config import Settings, SubscriberSettings, resolve_secret
+from watcher.config import Settings, SubscriberSettings, parse_digest_at, resolve_secret
 from watcher.runtime import Runtime
-from watcher.store import alerting
+from watcher.store import alerting, outbox, subscribers
 from watcher.store.engine import transaction
-from watcher.store.tables import AlertRow
+from watcher.store.outbox import Claimed
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)  # a claimed alert is not claimed again before this runs out
@@ -57,16 +55,6 @@ class DispatchSummary:
         )
 
 
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    subscriber: str
-    kind: str
-    payload: dict[str, Any]
-    attempts: int
-    created_at: datetime
-
-
 def dispatch_pending(
     rt: Runtime, limit: int = 1000, now: datetime | None = None
 ) -> DispatchSummary:
@@ -74,8 +62,8 @@ def dispatch_pending(
     now = now or rt.clock()
     with transaction(rt.sessions) as session:
         alerting.close_recovered(session, rt.settings, now)
-        subs = {s.name: s for s in alerting.subscribers(session)}
-        held = count_held(session, subs, now)
+        subs = {s.name: s for s in subscribers.subscribers(session)}
+        held = outbox.count_held(session, _boundaries(subs, now), now)
     claimed = claim_due(rt, subs, limit, now)
     by_sub: dict[str, list[Claimed]] = defaultdict(list)
     for alert in claimed:
@@ -98,91 +86,22 @@ def dispatch_pending(
 def claim_due(
     rt: Runtime, subs: dict[str, SubscriberSettings], limit: int, now: datetime
 ) -> list[Claimed]:
-    """Lease due alerts (digest alerts only once their boundary has passed).
-
-    PostgreSQL: the rows are selected FOR UPDATE SKIP LOCKED, so replicas take disjoint sets
-    without waiting. SQLite: the SELECT holds no lock, so two processes may read the same
-    rows; each row is claimed by a compare-and-set UPDATE that only succeeds while it is
-    still due, so only one of them sends it.
-    """
-    lease = now + LEASE
+    """Lease due alerts (digest alerts only once their boundary has passed)."""
     with transaction(rt.sessions) as session:
-        q = (
-            select(
-                AlertRow.id,
-                AlertRow.subscriber,
-                AlertRow.kind,
-                AlertRow.payload,
-                AlertRow.attempts,
-                AlertRow.created_at,
-            )
-            .where(_due(now), _released(subs, now))
-            .order_by(AlertRow.id)
-            .limit(limit)
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            # the rows are locked until commit: one UPDATE leases them all
-            rows = session.execute(q.with_for_update(skip_locked=True)).all()
-            session.execute(
-                update(AlertRow)
-                .where(AlertRow.id.in_([r.id for r in rows]))
-                .values(next_attempt_at=lease)
-                .execution_options(synchronize_session=False)
-            )
-            return [Claimed(*row) for row in rows]
-        claimed = []
-        for row in session.execute(q).all():
-            won = session.execute(
-                update(AlertRow)
-                .where(AlertRow.id == row.id, _due(now))
-                .values(next_attempt_at=lease)
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(won, "rowcount", 0) == 1:
-                claimed.append(Claimed(*row))
-    return claimed
-
-
-def _due(now: datetime) -> ColumnElement[bool]:
-    return and_(AlertRow.status.in_(("pending", "failed")), AlertRow.next_attempt_at <= now)
+        return outbox.claim_due(session, _boundaries(subs, now), limit, now, now + LEASE)
 
 
 def _boundaries(subs: dict[str, SubscriberSettings], now: datetime) -> dict[str, datetime]:
     return {n: last_digest_boundary(s, now) for n, s in subs.items() if s.mode == "digest"}
 
 
-def _released(subs: dict[str, SubscriberSettings], now: datetime) -> ColumnElement[bool]:
-    """Not held for a digest: held rows are filtered in SQL so they never use up `limit`."""
-    digest = _boundaries(subs, now)
-    if not digest:
-        return true()
-    return or_(
-        AlertRow.subscriber.not_in(list(digest)),
-        *(and_(AlertRow.subscriber == n, AlertRow.created_at < b) for n, b in digest.items()),
-    )
-
-
-def count_held(session: Session, subs: dict[str, SubscriberSettings], now: datetime) -> int:
-    """Due alerts waiting for their subscriber's next digest time."""
-    digest = _boundaries(subs, now)
-    if not digest:
-        return 0
-    held = or_(
-        *(and_(AlertRow.subscriber == n, AlertRow.created_at >= b) for n, b in digest.items())
-    )
-    q = select(func.count()).select_from(AlertRow).where(_due(now), held)
-    return int(session.scalar(q) or 0)
-
-
 def last_digest_boundary(sub: SubscriberSettings, now: datetime) -> datetime:
     """The most recent digest time at or before `now` ('08:00 America/New_York')."""
     try:
-        spec = (sub.digest_at or DEFAULT_DIGEST_AT).split()
-        hour, minute = (int(x) for x in spec[0].split(":"))
-        zone = ZoneInfo(spec[1] if len(spec) > 1 else "UTC")
-        at = time(hour, minute)
-    except (ValueError, KeyError, ZoneInfoNotFoundError):
-        # a typo in one subscriber's digest_at must not stop the outbox for everyone
+        at, zone = parse_digest_at(sub.digest_at or DEFAULT_DIGEST_AT)
+    except ValueError:
+        # config refuses a bad digest_at at load; one stored by an older version must still
+        # not stop the outbox for everyone
         log.warning(
             "invalid digest_at %r for %s; using %s", sub.digest_at, sub.name, DEFAULT_DIGEST_AT
         )
@@ -347,12 +266,7 @@ def _record(rt: Runtime, outcomes: Sequence[_Outcome], reopened: bool = False) -
     counts = {"sent": 0, "failed": 0, "dead": 0}
     with transaction(rt.sessions) as session:
         for o in outcomes:
-            session.execute(
-                update(AlertRow)
-                .where(AlertRow.id == o.alert.id)
-                .values(**o.values)
-                .execution_options(synchronize_session=False)
-            )
+            outbox.update_alert(session, o.alert.id, o.values)
             status = str(o.values.get("status"))
             counts[status] = counts.get(status, 0) + 1
             if o.dead:
@@ -385,14 +299,3 @@ def _dead_incident(
         "Re-queue with `watcher alerts retry`.",
         now=now,
     )
-
-
-def retry_alerts(session: Session, ids: Sequence[int] | None, now: datetime) -> int:
-    """Re-queue dead (or failed) alerts: `watcher alerts retry`."""
-    q = update(AlertRow).where(AlertRow.status.in_(("dead", "failed")))
-    if ids:
-        q = q.where(AlertRow.id.in_(list(ids)))
-    result = session.execute(
-        q.values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)

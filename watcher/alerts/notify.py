@@ -27,7 +27,7 @@ the URL's parts masked; `redact()` masks URL credentials and tokens in any text.
 
 from __future__ import annotations
 
-from watcher.alerts.deliver import DeliveryResult, deliver, redact, slack_payload
+from watcher.alerts.deliver import DeliveryResult, deliver, slack_payload
 from watcher.alerts.render import (
     AlertEvent,
     AlertKind,
@@ -37,6 +37,7 @@ from watcher.alerts.render import (
     render_digest,
     render_operator,
 )
+from watcher.secrets import redact
 
 __all__ = [
     "AlertEvent",

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import click
-from sqlalchemy import select
 
 from watcher.cli.common import App, handled, pass_app
 from watcher.cli.output import FORMAT_OPTION, emit
+from watcher.store import outbox
 from watcher.store.engine import transaction
-from watcher.store.tables import AlertRow
 
 
 @click.group()
@@ -27,25 +26,7 @@ def alerts() -> None:
 def alerts_list(app: App, status: str | None, limit: int, fmt: str) -> None:
     """Alerts, newest first."""
     with transaction(app.runtime().sessions) as session:
-        q = select(AlertRow).order_by(AlertRow.id.desc()).limit(limit)
-        if status:
-            q = q.where(AlertRow.status == status)
-        rows = [
-            {
-                "id": a.id,
-                "subscriber": a.subscriber,
-                "kind": a.kind,
-                "status": a.status,
-                "attempts": a.attempts,
-                "change_id": a.change_id,
-                "name": a.payload.get("name") or a.payload.get("title"),
-                "created_at": a.created_at.isoformat(),
-                "sent_at": a.sent_at.isoformat() if a.sent_at else None,
-                "last_error": a.last_error,
-                "key": a.idempotency_key,
-            }
-            for a in session.scalars(q)
-        ]
+        rows = [a.to_dict() for a in outbox.list_alerts(session, status, limit)]
     emit(
         rows,
         fmt,
@@ -59,8 +40,6 @@ def alerts_list(app: App, status: str | None, limit: int, fmt: str) -> None:
 @handled
 def alerts_retry(app: App, ids: tuple[int, ...]) -> None:
     """Re-queue dead/failed alerts (all, or the given ids)."""
-    from watcher.alerts.dispatch import retry_alerts
-
     with transaction(app.runtime().sessions) as session:
-        n = retry_alerts(session, list(ids) or None, datetime.now(UTC))
+        n = outbox.retry_alerts(session, list(ids) or None, datetime.now(UTC))
     click.echo(f"re-queued {n} alerts")

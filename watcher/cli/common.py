@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -12,9 +12,10 @@ import click
 from sqlalchemy.exc import IntegrityError
 
 from watcher.config import Settings, load_settings
+from watcher.dates import parse_instant
 from watcher.errors import WatcherError
 from watcher.runtime import Runtime
-from watcher.store import alerting
+from watcher.store import subscribers, watchlist
 from watcher.store.engine import make_engine, session_factory, transaction, upgrade
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,8 +68,8 @@ def sync_config(rt: Runtime, attempts: int = 3) -> None:
     for attempt in range(attempts):
         try:
             with transaction(rt.sessions) as session:
-                alerting.sync_watchlist(session, rt.settings)
-                alerting.sync_subscribers(session, rt.settings)
+                watchlist.sync_watchlist(session, rt.settings)
+                subscribers.sync_subscribers(session, rt.settings)
             return
         except IntegrityError:
             if attempt == attempts - 1:
@@ -78,17 +79,14 @@ def sync_config(rt: Runtime, attempts: int = 3) -> None:
 pass_app = click.make_pass_decorator(App)
 
 
-def parse_date(value: str, option: str) -> datetime:
+def parse_date(value: str, option: str, *, whole_day: bool = False) -> datetime:
+    """`watcher.dates.parse_instant`, failing as a click usage error naming the option."""
     try:
-        parsed = datetime.fromisoformat(value)
+        return parse_instant(value, whole_day=whole_day)
     except ValueError as exc:
-        raise click.BadParameter(
-            f"expected an ISO date like 2024-05-03, got {value!r}", param_hint=option
-        ) from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        raise click.BadParameter(str(exc), param_hint=option) from exc
 
 
 def end_of(value: str, option: str) -> datetime:
     """A bare date means the whole day: 'as of 2024-05-04' includes that day's snapshot."""
-    parsed = parse_date(value, option)
-    return parsed + timedelta(days=1) if len(value) <= 10 else parsed
+    return parse_date(value, option, whole_day=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -22,32 +21,9 @@ from watcher.store.engine import transaction
 def sources_cmd(app: App, fmt: str) -> None:
     """Each source: state, last success, last error, staleness."""
     rt = app.runtime()
-    now = datetime.now(UTC)
     with transaction(rt.sessions) as session:
-        states = {s.source: s for s in store.all_states(session)}
-        rows = []
-        for name in SOURCES:
-            cfg = app.settings.source(name)
-            st = states.get(name)
-            last_ok = st.last_success_at if st else None
-            age = (now - last_ok).total_seconds() if last_ok else None
-            rows.append(
-                {
-                    "source": name,
-                    "enabled": cfg.enabled and name in app.settings.sources,
-                    "interval_s": int(cfg.interval),
-                    "last_check": st.last_check_at.isoformat() if st and st.last_check_at else None,
-                    "last_success": last_ok.isoformat() if last_ok else None,
-                    "failures": st.consecutive_failures if st else 0,
-                    "last_error": st.last_error if st else None,
-                    "stale": bool(
-                        cfg.enabled
-                        and name in app.settings.sources
-                        and (age is None or age > cfg.staleness_limit)
-                    ),
-                    "entries": store.count_current(session, name),
-                }
-            )
+        found = queries.source_statuses(session, rt.settings, list(SOURCES), rt.clock())
+    rows = [s.to_dict() for s in found]
     emit(
         rows,
         fmt,

@@ -10,7 +10,9 @@ import click
 
 from watcher.cli import alerts, fr, lists, replay, subscribers, watchlist
 from watcher.cli.common import App, fail, handled, pass_app
+from watcher.health import enabled_sources
 from watcher.pipeline.run import RunResult, run_source
+from watcher.pipeline.tick import tick
 from watcher.sources.registry import SOURCES
 from watcher.store.engine import make_engine, upgrade
 
@@ -50,11 +52,8 @@ def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
 def run(app: App, once: bool, sources: tuple[str, ...], no_dispatch: bool) -> None:
     """Poll sources now, diff, match, notify; print a summary."""
     rt = app.runtime()
-    names = list(sources) or [
-        n
-        for n, s in ((n, app.settings.source(n)) for n in SOURCES)
-        if s.enabled and n in app.settings.sources
-    ]
+    enabled = set(enabled_sources(app.settings))
+    names = list(sources) or [n for n in SOURCES if n in enabled]
     if not names:
         fail("no source enabled: add [sources.NAME] tables to the config")
     results: list[RunResult] = []
@@ -62,10 +61,8 @@ def run(app: App, once: bool, sources: tuple[str, ...], no_dispatch: bool) -> No
         result = run_source(rt, name)
         results.append(result)
         click.echo(result.summary())
+    sent = tick(rt, send=not no_dispatch)  # the daemon's dispatcher tick, same function
     if not no_dispatch:
-        from watcher.alerts.dispatch import dispatch_pending
-
-        sent = dispatch_pending(rt)
         click.echo(
             f"alerts: {sent.sent} sent, {sent.failed} failed, {sent.dead} dead, "
             f"{sent.held} held for digest"

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import Any
 
 import click
-from sqlalchemy import select
 
 from watcher.cli.common import App, handled, pass_app
 from watcher.cli.output import FORMAT_OPTION, emit
-from watcher.config import resolve_secret
-from watcher.store import alerting
+from watcher.config import parse_digest_at, resolve_secret
+from watcher.store import subscribers as store
 from watcher.store.engine import transaction
-from watcher.store.tables import SubscriberRow
 
 
 @click.group()
@@ -42,7 +39,7 @@ def sub_list(app: App, fmt: str) -> None:
                 "kinds": list(s.kinds),
                 "min_score": s.min_score,
             }
-            for s in alerting.subscribers(session)
+            for s in store.subscribers(session)
         ]
     emit(rows, fmt, ["name", "mode", "url_env", "url_set", "tags", "sources", "kinds"])
 
@@ -59,7 +56,7 @@ def sub_list(app: App, fmt: str) -> None:
 @pass_app
 @handled
 def sub_add(
-    app: Any,
+    app: App,
     name: str,
     url_env: str | None,
     url_file: str | None,
@@ -72,25 +69,25 @@ def sub_add(
     """Add a subscriber (the URL itself is never stored, only where to find it)."""
     if not url_env and not url_file:
         raise click.UsageError("give --url-env or --url-file")
+    if digest_at is not None:
+        try:
+            parse_digest_at(digest_at)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--digest-at") from None
     with transaction(app.runtime().sessions) as session:
-        if session.scalars(select(SubscriberRow).where(SubscriberRow.name == name)).first():
-            raise click.UsageError(f"subscriber {name} exists")
-        session.add(
-            SubscriberRow(
-                name=name,
-                url_env=url_env,
-                url_file=url_file,
-                mode="digest" if digest_at else "immediate",
-                digest_at=digest_at,
-                origin="cli",
-                filters={
-                    "tags": list(tags),
-                    "sources": list(sources),
-                    "kinds": list(kinds),
-                    "min_score": min_score,
-                },
-            )
+        added = store.add_subscriber(
+            session,
+            name,
+            url_env=url_env,
+            url_file=url_file,
+            tags=tags,
+            sources=sources,
+            kinds=kinds,
+            min_score=min_score,
+            digest_at=digest_at,
         )
+    if not added:
+        raise click.UsageError(f"subscriber {name} exists")
     click.echo(f"added {name}")
 
 
@@ -101,10 +98,9 @@ def sub_add(
 def sub_remove(app: App, name: str) -> None:
     """Remove a subscriber added here."""
     with transaction(app.runtime().sessions) as session:
-        row = session.scalars(select(SubscriberRow).where(SubscriberRow.name == name)).first()
-        if row is None or row.origin != "cli":
-            raise click.UsageError(f"{name}: no such subscriber added with the CLI")
-        session.delete(row)
+        removed = store.remove_subscriber(session, name)
+    if not removed:
+        raise click.UsageError(f"{name}: no such subscriber added with the CLI")
     click.echo(f"removed {name}")
 
 
@@ -118,7 +114,7 @@ def sub_test(app: App, name: str) -> None:
     from watcher.alerts.dispatch import test_event
 
     with transaction(app.runtime().sessions) as session:
-        subs = {s.name: s for s in alerting.subscribers(session)}
+        subs = {s.name: s for s in store.subscribers(session)}
     if name not in subs:
         raise click.UsageError(f"no subscriber {name}")
     url = resolve_secret(subs[name].url_env, subs[name].url_file)

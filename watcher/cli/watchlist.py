@@ -5,17 +5,15 @@ from __future__ import annotations
 import csv
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
-from sqlalchemy import select
 
 from watcher.cli.common import App, handled, pass_app
 from watcher.cli.output import FORMAT_OPTION, emit
 from watcher.config import load_watchlist_file
 from watcher.models import WatchEntity
+from watcher.store import watchlist as store
 from watcher.store.engine import transaction
-from watcher.store.tables import WatchEntityRow
 
 
 @click.group()
@@ -31,7 +29,7 @@ def watchlist() -> None:
 def wl_list(app: App, tag: str | None, fmt: str) -> None:
     """Every tracked entity."""
     with transaction(app.runtime().sessions) as session:
-        rows = [r for r in _watch_rows(session) if not tag or tag in r["tags"]]
+        rows = [r.to_dict() for r in store.list_watch(session) if not tag or tag in r.entity.tags]
     emit(rows, fmt, ["name", "tags", "country", "origin", "aliases"])
 
 
@@ -44,7 +42,7 @@ def wl_list(app: App, tag: str | None, fmt: str) -> None:
 @pass_app
 @handled
 def wl_add(
-    app: Any,
+    app: App,
     name: str,
     aliases: tuple[str, ...],
     tags: tuple[str, ...],
@@ -53,7 +51,7 @@ def wl_add(
 ) -> None:
     """Track a name (with aliases and tags)."""
     with transaction(app.runtime().sessions) as session:
-        _upsert_watch(session, WatchEntity(name, aliases, tags, country, None, notes))
+        store.upsert_watch(session, WatchEntity(name, aliases, tags, country, None, notes))
     click.echo(f"tracking {name}")
 
 
@@ -64,17 +62,16 @@ def wl_add(
 def wl_remove(app: App, name: str) -> None:
     """Stop tracking a name added here (config entries live in the config)."""
     with transaction(app.runtime().sessions) as session:
-        row = session.scalars(select(WatchEntityRow).where(WatchEntityRow.name == name)).first()
-        if row is None:
-            click.echo(f"error: not tracked: {name}", err=True)
-            sys.exit(1)
-        if row.origin != "cli":
-            click.echo(
-                f"error: {name} comes from the {row.origin} watchlist; change the config instead",
-                err=True,
-            )
-            sys.exit(1)
-        session.delete(row)
+        origin = store.remove_watch(session, name)
+    if origin is None:
+        click.echo(f"error: not tracked: {name}", err=True)
+        sys.exit(1)
+    if origin != "cli":
+        click.echo(
+            f"error: {name} comes from the {origin} watchlist; change the config instead",
+            err=True,
+        )
+        sys.exit(1)
     click.echo(f"removed {name}")
 
 
@@ -87,23 +84,8 @@ def wl_import(app: App, file: Path) -> None:
     items = load_watchlist_file(file) if file.suffix == ".toml" else _read_watch_csv(file)
     with transaction(app.runtime().sessions) as session:
         for item in items:
-            _upsert_watch(session, item)
+            store.upsert_watch(session, item)
     click.echo(f"imported {len(items)} entries")
-
-
-def _watch_rows(session: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": r.name,
-            "aliases": r.aliases,
-            "tags": r.tags,
-            "country": r.country,
-            "entity_type": r.entity_type,
-            "notes": r.notes,
-            "origin": r.origin,
-        }
-        for r in session.scalars(select(WatchEntityRow).order_by(WatchEntityRow.name))
-    ]
 
 
 def _read_watch_csv(path: Path) -> tuple[WatchEntity, ...]:
@@ -123,17 +105,3 @@ def _read_watch_csv(path: Path) -> tuple[WatchEntity, ...]:
             for row in csv.DictReader(fh)
             if (row.get("name") or "").strip()
         )
-
-
-def _upsert_watch(session: Any, w: WatchEntity) -> None:
-    row = session.scalars(select(WatchEntityRow).where(WatchEntityRow.name == w.name)).first()
-    if row is None:
-        row = WatchEntityRow(name=w.name)
-        session.add(row)
-    row.aliases, row.tags, row.country, row.notes, row.origin = (
-        list(w.aliases),
-        list(w.tags),
-        w.country,
-        w.notes,
-        "cli",
-    )

@@ -22,6 +22,7 @@ from watcher.entity_list.amend import Instruction, parse_instructions
 from watcher.entity_list.cells import EntityCell, parse_entity_cell
 from watcher.entity_list.gpo_xml import element_parts, element_text, load_xml
 from watcher.errors import ParseError
+from watcher.keys import name_key
 
 _ROW_TAGS = ("ROW", "TR")
 _CELL_TAGS = frozenset({"ENT", "TD", "TH"})
@@ -63,8 +64,8 @@ class EntityAction:
             (
                 self.document_number or "",
                 self.action,
-                normalize_name(self.country),
-                normalize_name(self.name),
+                name_key(self.country),
+                name_key(self.name),
             )
         )
 
@@ -75,14 +76,6 @@ class Extraction:
 
     actions: tuple[EntityAction, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
-
-
-def normalize_name(value: str) -> str:
-    """Matching form of a name: NFKC, casefolded, apostrophes dropped, punctuation collapsed."""
-    value = unicodedata.normalize("NFKC", value).casefold()
-    value = re.sub(r"['’`]", "", value)
-    value = "".join(c if c.isalnum() else " " for c in value)
-    return " ".join(value.split())
 
 
 def normalize_document_number(value: str) -> str:
@@ -265,11 +258,11 @@ def _reconcile(
 
 
 def _find(unused: list[Instruction], row: EntityAction, *, by_name: bool) -> Instruction | None:
-    country = normalize_name(row.country)
-    name = normalize_name(row.name)
+    country = name_key(row.country)
+    name = name_key(row.name)
     for ins in unused:
-        same_country = ins.country is None or normalize_name(ins.country) == country
-        if by_name and same_country and normalize_name(ins.name) == name:
+        same_country = ins.country is None or name_key(ins.country) == country
+        if by_name and same_country and name_key(ins.name) == name:
             return ins
         # A renamed entry: the instruction quotes the old name; pair it within the country.
         if not by_name and ins.country and same_country and ins.action == "revise":

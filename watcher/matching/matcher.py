@@ -164,6 +164,11 @@ class Matcher:
         evidence = Evidence((prepare(text),), (), (), True)
         return matches + [_as_mention(m, text) for m in self._topic_matches(evidence, text)]
 
+    def match_document(self, entry: Entry) -> list[Match]:
+        """A document (a news item, a rule) read as text: its title, remarks and abstract."""
+        abstract = str(entry.raw.get("abstract") or "")
+        return self.match_text(" ".join(filter(None, [entry.name, entry.remarks, abstract])))
+
     def _entity_matches(
         self, names: Sequence[str], entity_type: str | None, countries: Sequence[str | None]
     ) -> list[Match]:

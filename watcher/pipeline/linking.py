@@ -10,7 +10,7 @@ days later. This module runs inside each pipeline transaction (`after_apply`):
 - both: report to operators every FR action the CSL still does not reflect `csl_lag` after
   publication (`[sources.federal_register] csl_lag`, default 72h), one incident per action.
 
-Matching rule: the action's name (normalized as `entity_actions.normalize_name`) is the entry's
+Matching rule: the action's name (normalized as `watcher.keys.name_key`) is the entry's
 name or one of its aliases, or the entry's name is one of the action's aliases; and, when both
 sides have a country, the countries agree (ISO code, so "CHINA, PEOPLE'S REPUBLIC OF" in a rule
 and "CN" in the CSL are one country).
@@ -33,11 +33,11 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from watcher.config import Settings, parse_duration
-from watcher.entity_list.actions import normalize_name
 from watcher.errors import ConfigError
+from watcher.keys import name_key
 from watcher.matching.normalize import country_code
 from watcher.models import Change, Entry, ParseResult
-from watcher.store import alerting
+from watcher.store import alerting, links
 from watcher.store import documents as docs
 from watcher.store.records import SnapshotInfo
 
@@ -104,7 +104,7 @@ def country_key(country: str | None) -> str | None:
     """ISO code of a country as a rule, the eCFR or the CSL spells it; None if unknown."""
     if not country or not country.strip():
         return None
-    form = _COUNTRY_FORMS.get(normalize_name(country))
+    form = _COUNTRY_FORMS.get(name_key(country))
     if form:
         return form
     code = country_code(country)
@@ -114,14 +114,14 @@ def country_key(country: str | None) -> str | None:
 
 
 def party(entry: Entry) -> Party:
-    names = {normalize_name(n) for n in (entry.name, *entry.aliases) if n}
+    names = {name_key(n) for n in (entry.name, *entry.aliases) if n}
     countries = {c for c in (country_key(x) for x in entry.countries()) if c}
-    return Party(normalize_name(entry.name), frozenset(names), frozenset(countries))
+    return Party(name_key(entry.name), frozenset(names), frozenset(countries))
 
 
 def same_party(action: docs.ActionInfo, listed: Party) -> str | None:
     """How an action names a listed party ("name+country" / "name"), or None if it does not."""
-    if normalize_name(action.name) not in listed.names and listed.main not in action.names:
+    if name_key(action.name) not in listed.names and listed.main not in action.names:
         return None
     if action.country_code and listed.countries:
         return "name+country" if action.country_code in listed.countries else None
@@ -143,7 +143,7 @@ def link_changes(
     wanted = sorted({KIND_TO_ACTION[c.kind] for _, c in relevant})
     pool = docs.actions(session, kinds=wanted)  # newest publication first
     index = _index(pool)
-    done = docs.linked_sources(session, [a.key for a in pool])
+    done = links.linked_sources(session, [a.key for a in pool])
     linked = 0
     for change_id, change in relevant:
         document: str | None = None
@@ -153,7 +153,7 @@ def link_changes(
             if (action.key, source) in done or document not in (None, action.document_number):
                 continue
             document = action.document_number
-            docs.add_link(
+            links.add_link(
                 session,
                 action,
                 target_source=source,

@@ -8,26 +8,27 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from watcher import diff as diffing
 from watcher.config import Settings, SourceSettings
 from watcher.errors import GuardError, ParseError, StoreError, WatcherError
 from watcher.http import Validators, fetch
-from watcher.models import Change, Entry, FetchedFile, ParseResult, RawSnapshot
+from watcher.models import Entry, FetchedFile, ParseResult, RawSnapshot
 from watcher.pipeline import linking
+from watcher.pipeline.guards import compute_changes, parse_and_guard
+from watcher.pipeline.matches import match_and_queue
 from watcher.runtime import Runtime
 from watcher.sources.base import Source
 from watcher.sources.registry import get_source
 from watcher.store import alerting, locks
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction
-from watcher.store.records import SnapshotInfo, VersionRef
+from watcher.store.records import SnapshotInfo, SourceState, VersionRef
 
 log = logging.getLogger(__name__)
 MAX_FOLLOW = 60  # pages / full texts one poll may add to its plan
@@ -89,17 +90,8 @@ def _poll(rt: Runtime, name: str, started: datetime, t0: float) -> RunResult:
     files, validators = fetch_files(rt, source, settings, state.validators, known)
     if files is None:  # 304 on the primary file
         with transaction(rt.sessions) as session:
-            store.record_check(
-                session,
-                name,
-                started_at=started,
-                duration_ms=_ms(t0),
-                outcome="unchanged",
-                http_status=304,
-            )
-            store.save_state(session, name, checked_at=started, success=True, validators=validators)
-            alerting.close_incident(
-                session, rt.settings, f"failing:{name}", now=started, recovered=True
+            _book(
+                rt, session, name, started, t0, "unchanged", http_status=304, validators=validators
             )
         return RunResult(name, "unchanged", duration_ms=_ms(t0))
     raw = RawSnapshot(
@@ -174,28 +166,11 @@ def ingest(
         latest = store.latest_snapshot(session, name)
         if latest is not None and latest.sha256 == raw.sha256 and origin == "poll":
             outcome = "unchanged" if latest.status == "ok" else latest.status
-            store.record_check(
-                session,
-                name,
-                started_at=raw.fetched_at,
-                duration_ms=_ms(t0),
-                outcome=outcome,
-                http_status=status,
-                size=total,
-                snapshot_id=latest.id,
-            )
-            store.save_state(
-                session,
-                name,
-                checked_at=raw.fetched_at,
-                success=latest.status == "ok",
-                error=latest.reason,
-                validators=validators,
-            )
-            if latest.status == "ok":  # recovered, serving what it served before the outage
-                alerting.close_incident(
-                    session, rt.settings, f"failing:{name}", now=raw.fetched_at, recovered=True
-                )
+            _book(
+                rt, session, name, raw.fetched_at, t0, outcome, http_status=status, size=total,
+                snapshot_id=latest.id, validators=validators, success=latest.status == "ok",
+                error=latest.reason, error_in_check=False,
+            )  # fmt: skip
             return RunResult(
                 name,
                 outcome,
@@ -226,96 +201,12 @@ def ingest(
         result = _apply(
             rt, session, source, settings, snapshot, current, parsed, baseline=last_good is None
         )
-        store.record_check(
-            session,
-            name,
-            started_at=raw.fetched_at,
-            duration_ms=_ms(t0),
-            outcome=result.outcome,
-            http_status=status,
-            size=total,
-            snapshot_id=snapshot.id,
-            changes=result.added + result.removed + result.modified,
-        )
-        store.save_state(
-            session, name, checked_at=raw.fetched_at, success=True, validators=validators
-        )
-        alerting.close_incident(
-            session, rt.settings, f"rejected:{name}", now=raw.fetched_at, recovered=True
-        )
-        alerting.close_incident(
-            session, rt.settings, f"failing:{name}", now=raw.fetched_at, recovered=True
-        )
+        _book(
+            rt, session, name, raw.fetched_at, t0, result.outcome, http_status=status,
+            size=total, snapshot_id=snapshot.id, validators=validators,
+            changes=result.added + result.removed + result.modified, close=("rejected", "failing"),
+        )  # fmt: skip
         return RunResult(**{**result.__dict__, "duration_ms": _ms(t0)})
-
-
-def parse_and_guard(
-    source: Source,
-    settings: SourceSettings,
-    raw: RawSnapshot,
-    current: Collection[str],
-) -> ParseResult:
-    """Refuse anything not believable before it can touch history (DESIGN.md section 7)."""
-    if not raw.files or not raw.files[0].content.strip():
-        raise ParseError("empty download (0 bytes of data)")
-    for f in raw.files:
-        if looks_like_html(f.content) and not source.accepts_html:
-            raise ParseError(f"{f.name}: an HTML page was served where data was expected")
-    parsed = source.parse({f.name: f.content for f in raw.files})
-    entries = parsed.entries
-    keys = [e.key for e in entries]
-    if len(set(keys)) != len(keys):
-        raise ParseError(
-            f"duplicate keys in parse result ({len(keys) - len(set(keys))} duplicates)"
-        )
-    minimum = (
-        settings.min_records if settings.min_records is not None else source.default_min_records
-    )
-    if source.mode == "full" and len(entries) < minimum:
-        raise GuardError(f"{len(entries)} records, below min_records={minimum}")
-    if settings.max_records is not None and len(entries) > settings.max_records:
-        raise GuardError(f"{len(entries)} records, above max_records={settings.max_records}")
-    if source.mode == "full" and current:
-        share = diffing.removed_share(current, {e.key for e in entries})
-        if share > settings.max_removed_share:
-            removed = round(share * len(current))
-            raise GuardError(
-                f"would remove {removed} of {len(current)} entries ({share:.1%} > "
-                f"max_removed_share={settings.max_removed_share:.0%})",
-                status="quarantined",
-            )
-    return parsed
-
-
-def looks_like_html(content: bytes) -> bool:
-    head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith((b"<!doctype html", b"<html")) or (
-        b"<html" in head and b"<body" in content[:4096].lower()
-    )
-
-
-def compute_changes(
-    session: Session, source: Source, current: Mapping[str, VersionRef], entries: Sequence[Entry]
-) -> list[Change]:
-    """The diff, reading stored data only for entries whose content hash differs."""
-    new = {e.key: e for e in entries}
-    touched = [
-        k for k, e in new.items() if k in current and current[k].content_hash != e.content_hash()
-    ]
-    if source.mode == "incremental":
-        old = _load(session, current, touched)
-        fresh = {k: e for k, e in new.items() if k not in current or k in old}
-        return diffing.diff_incremental(old, fresh)
-    gone = [k for k in current if k not in new]
-    old = _load(session, current, [*touched, *gone])
-    fresh = {k: e for k, e in new.items() if k not in current or k in old}
-    pairer = getattr(source, "pair_renames", None)
-    return diffing.diff_full(old, fresh, pair_renames=pairer)
-
-
-def _load(session: Session, current: Mapping[str, VersionRef], keys: list[str]) -> dict[str, Entry]:
-    loaded = store.load_versions(session, (current[k].version_id for k in keys))
-    return {k: v.entry for k, v in loaded.items()}
 
 
 def _apply(
@@ -329,7 +220,11 @@ def _apply(
     *,
     baseline: bool,
 ) -> RunResult:
-    changes = compute_changes(session, source, current, parsed.entries)
+    def load(keys: Iterable[str]) -> dict[str, Entry]:
+        stored = store.load_versions(session, (current[k].version_id for k in keys))
+        return {k: v.entry for k, v in stored.items()}
+
+    changes = compute_changes(source, current, parsed.entries, load)
     url = settings.url or source.default_url
     ids = store.apply_changes(
         session,
@@ -345,8 +240,8 @@ def _apply(
     )
     if baseline:
         return RunResult(source.name, "baseline", snapshot.id, len(parsed.entries))
-    n_matches, n_alerts = alerting.match_and_queue(
-        session, rt.settings, list(zip(ids, changes, strict=True)), now=rt.clock()
+    n_matches, n_alerts = match_and_queue(
+        session, rt.settings, source, list(zip(ids, changes, strict=True)), now=rt.clock()
     )
     return RunResult(
         source.name,
@@ -410,19 +305,10 @@ def _reject(
         reason=reason,
         origin=origin,
     )
-    store.record_check(
-        session,
-        name,
-        started_at=raw.fetched_at,
-        duration_ms=_ms(t0),
-        outcome=status,
-        size=sum(len(f.content) for f in raw.files),
-        error=reason,
-        snapshot_id=snapshot.id,
-    )
-    store.save_state(
-        session, name, checked_at=raw.fetched_at, success=False, error=reason, validators=None
-    )
+    _book(
+        rt, session, name, raw.fetched_at, t0, status, size=sum(len(f.content) for f in raw.files),
+        snapshot_id=snapshot.id, success=False, error=reason,
+    )  # fmt: skip
     alerting.open_incident(
         session,
         rt.settings,
@@ -439,17 +325,7 @@ def _reject(
 def _record_failure(rt: Runtime, name: str, started: datetime, t0: float, message: str) -> None:
     try:
         with transaction(rt.sessions) as session:
-            store.record_check(
-                session,
-                name,
-                started_at=started,
-                duration_ms=_ms(t0),
-                outcome="error",
-                error=message,
-            )
-            state = store.save_state(
-                session, name, checked_at=started, success=False, error=message
-            )
+            state = _book(rt, session, name, started, t0, "error", success=False, error=message)
             alerting.check_failing(session, rt.settings, state, now=started)
     except Exception:  # noqa: BLE001 - the database itself may be what failed
         log.exception("could not record the failure of %s", name)
@@ -466,6 +342,42 @@ def replay(
         return ingest(rt, source, settings, raw, effective_at=at, origin="replay")
     except StoreError as exc:
         return RunResult(name, "error", error=str(exc))
+
+
+def _book(
+    rt: Runtime,
+    session: Session,
+    name: str,
+    started: datetime,
+    t0: float,
+    outcome: str,
+    *,
+    success: bool = True,
+    error: str | None = None,
+    error_in_check: bool = True,
+    http_status: int | None = None,
+    size: int = 0,
+    snapshot_id: int | None = None,
+    changes: int = 0,
+    validators: Mapping[str, Any] | None = None,
+    close: Sequence[str] = ("failing",),
+) -> SourceState:
+    """The bookkeeping every poll ends with: a check row, the source state and, on success,
+    closing the incidents this outcome resolves (`close`, keys `<kind>:<source>`)."""
+    store.record_check(
+        session, name, started_at=started, duration_ms=_ms(t0), outcome=outcome,
+        http_status=http_status, size=size, error=error if error_in_check else None,
+        snapshot_id=snapshot_id, changes=changes,
+    )  # fmt: skip
+    state = store.save_state(
+        session, name, checked_at=started, success=success, error=error, validators=validators
+    )
+    if success:  # recovered, e.g. serving what it served before the outage
+        for kind in close:
+            alerting.close_incident(
+                session, rt.settings, f"{kind}:{name}", now=started, recovered=True
+            )
+    return state
 
 
 def _ms(t0: float) -> int:

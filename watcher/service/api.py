@@ -9,24 +9,26 @@ token is given to `create_app` (always when bound beyond loopback); `/healthz`, 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
+from watcher.dates import parse_instant
+from watcher.health import enabled_sources, staleness
 from watcher.runtime import Runtime
-from watcher.service.metrics import enabled_sources, make_registry, staleness
+from watcher.service.metrics import make_registry
 from watcher.sources.registry import SOURCES
-from watcher.store import queries
+from watcher.store import outbox, queries
 from watcher.store import snapshots as store
-from watcher.store.engine import transaction
+from watcher.store.engine import ping, transaction
 from watcher.store.records import SnapshotInfo
 
 Kind = Literal["added", "removed", "modified"]
+AlertStatus = Literal["pending", "sent", "failed", "dead"]
 _bearer = HTTPBearer(auto_error=False, description="The API token (http.token_env / token_file)")
 
 
@@ -64,15 +66,15 @@ def readiness_problems(rt: Runtime) -> list[str]:
     """Reasons the daemon is not ready (empty when it is)."""
     try:
         with transaction(rt.sessions) as session:
-            session.execute(text("SELECT 1"))
+            ping(session)
             states = {s.source: s for s in store.all_states(session)}
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with the reason
         return [f"database unreachable: {type(exc).__name__}"]
     now = rt.clock()
     reasons = []
-    for name in enabled_sources(rt):
+    for name in enabled_sources(rt.settings):
         state = states.get(name)
-        why = staleness(rt, name, state.last_success_at if state else None, now)
+        why = staleness(rt.settings, name, state.last_success_at if state else None, now)
         if why:
             error = f" (last error: {state.last_error})" if state and state.last_error else ""
             reasons.append(f"{name}: stale: {why}{error}")
@@ -102,17 +104,14 @@ def _auth_dependency(token: str | None) -> Any:
 
 
 def _parse_date(value: str | None, name: str, *, end: bool = False) -> datetime | None:
-    """ISO date or datetime; a bare date as `until`/`as_of` means the whole day (as the CLI)."""
+    """`watcher.dates.parse_instant` (a bare `until`/`as_of` is the whole day, as in the CLI),
+    failing as a 422 naming the parameter."""
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise HTTPException(
-            422, f"{name}: expected an ISO date like 2024-05-03, got {value!r}"
-        ) from None
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return parsed + timedelta(days=1) if end and len(value) <= 10 else parsed
+        return parse_instant(value, whole_day=end)
+    except ValueError as exc:
+        raise HTTPException(422, f"{name}: {exc}") from None
 
 
 def _check_source(source: str | None) -> None:
@@ -170,6 +169,14 @@ def _api_router(rt: Runtime) -> APIRouter:
         with transaction(rt.sessions) as session:
             return [r.to_dict() for r in queries.entries_as_of(session, source, when, q, limit)]
 
+    @router.get("/alerts")
+    def alerts(
+        status: AlertStatus | None = None, limit: Annotated[int, Query(ge=1, le=10000)] = 200
+    ) -> list[dict[str, Any]]:
+        """The outbox, newest first: the `watcher alerts list --format json` objects."""
+        with transaction(rt.sessions) as session:
+            return [a.to_dict() for a in outbox.list_alerts(session, status, limit)]
+
     @router.get("/history")
     def history(name: Annotated[str, Query(min_length=1)]) -> list[dict[str, Any]]:
         """One entity's timeline across every list."""
@@ -181,28 +188,9 @@ def _api_router(rt: Runtime) -> APIRouter:
 
 def source_rows(rt: Runtime) -> list[dict[str, Any]]:
     """The `watcher sources` rows."""
-    now = rt.clock()
-    enabled = set(enabled_sources(rt))
-    rows = []
     with transaction(rt.sessions) as session:
-        states = {s.source: s for s in store.all_states(session)}
-        for name in SOURCES:
-            st = states.get(name)
-            last_ok = st.last_success_at if st else None
-            rows.append(
-                {
-                    "source": name,
-                    "enabled": name in enabled,
-                    "interval_s": int(rt.settings.source(name).interval),
-                    "last_check": st.last_check_at.isoformat() if st and st.last_check_at else None,
-                    "last_success": last_ok.isoformat() if last_ok else None,
-                    "failures": st.consecutive_failures if st else 0,
-                    "last_error": st.last_error if st else None,
-                    "stale": name in enabled and staleness(rt, name, last_ok, now) is not None,
-                    "entries": store.count_current(session, name),
-                }
-            )
-    return rows
+        found = queries.source_statuses(session, rt.settings, list(SOURCES), rt.clock())
+    return [s.to_dict() for s in found]
 
 
 def snapshot_row(s: SnapshotInfo) -> dict[str, Any]:

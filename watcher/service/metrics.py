@@ -4,16 +4,13 @@ Nothing is counted in process memory: every number is read from the store when /
 scraped, so several replicas report the same values and nothing is lost across restarts.
 Process metrics (RSS, CPU, open fds) come from prometheus_client's own collectors.
 
-The queries below read the store's tables directly because they are aggregates that exist
-only for this endpoint (candidates for a `store/stats.py` if anything else needs them).
+The aggregates themselves are queries in `store/stats.py`; this module names and labels them.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import datetime
-from typing import Any
 
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 from prometheus_client.core import (
@@ -22,25 +19,19 @@ from prometheus_client.core import (
     HistogramMetricFamily,
     Metric,
 )
-from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
+from watcher.health import enabled_sources, staleness
 from watcher.runtime import Runtime
 from watcher.store import snapshots as store
+from watcher.store import stats
 from watcher.store.engine import transaction
-from watcher.store.tables import AlertRow, ChangeRow, CheckRow, MatchRow
 
 log = logging.getLogger(__name__)
 POLL_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 DISPATCH_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 86400.0)
 ALERT_STATUSES = ("pending", "sent", "failed", "dead")
 CHANGE_KINDS = ("added", "removed", "modified")
-
-
-def enabled_sources(rt: Runtime) -> list[str]:
-    """Sources with a [sources.X] table that is not disabled: what the daemon polls."""
-    return sorted(name for name, s in rt.settings.sources.items() if s.enabled)
 
 
 def make_registry(rt: Runtime) -> CollectorRegistry:
@@ -75,7 +66,7 @@ class StoreCollector:
 
 
 def _families(rt: Runtime, session: Session) -> Iterator[Metric]:
-    names = enabled_sources(rt)
+    names = enabled_sources(rt.settings)
     yield from _source_families(rt, session, names)
     yield _poll_histogram(session)
     yield _checks_counter(session)
@@ -118,36 +109,14 @@ def _source_families(rt: Runtime, session: Session, names: Sequence[str]) -> Ite
         if state.last_check_at is not None:
             checked.add_metric([name], state.last_check_at.timestamp())
         failures.add_metric([name], state.consecutive_failures)
-        stale.add_metric([name], 1 if staleness(rt, name, state.last_success_at, now) else 0)
+        stale.add_metric(
+            [name], 1 if staleness(rt.settings, name, state.last_success_at, now) else 0
+        )
         snap = store.latest_snapshot(session, name, status="ok")
         if snap is not None:
             size.add_metric([name], snap.raw_size)
             records.add_metric([name], snap.record_count)
     yield from (success, checked, failures, stale, size, records)
-
-
-def staleness(rt: Runtime, name: str, last_success: datetime | None, now: datetime) -> str | None:
-    """Why a source counts as stale (None when it is fresh)."""
-    limit = rt.settings.source(name).staleness_limit
-    if last_success is None:
-        return "no successful poll yet"
-    age = (now - last_success).total_seconds()
-    if age > limit:
-        return f"last success {int(age)} s ago, beyond the staleness limit of {int(limit)} s"
-    return None
-
-
-def _histogram_row(
-    session: Session, seconds: ColumnElement[Any], buckets: Sequence[float], *where: Any
-) -> tuple[list[int], float]:
-    """Cumulative bucket counts and the sum, in one aggregate query."""
-    columns: list[ColumnElement[Any]] = [
-        func.sum(case((seconds <= b, 1), else_=0)) for b in buckets
-    ]
-    columns += [func.count(), func.coalesce(func.sum(seconds), 0.0)]
-    row = session.execute(select(*columns).where(*where)).one()
-    values = [int(v or 0) for v in row[:-1]]
-    return values, float(row[-1] or 0.0)
 
 
 def _buckets(counts: Sequence[int], bounds: Sequence[float]) -> list[tuple[str, float]]:
@@ -163,11 +132,8 @@ def _poll_histogram(session: Session) -> Metric:
     family = HistogramMetricFamily(
         "watcher_poll_duration_seconds", "Duration of every recorded poll", labels=["source"]
     )
-    seconds = cast(CheckRow.duration_ms, Float) / 1000.0
-    sources = session.scalars(select(CheckRow.source).distinct().order_by(CheckRow.source))
-    for name in list(sources):
-        counts, total = _histogram_row(session, seconds, POLL_BUCKETS, CheckRow.source == name)
-        family.add_metric([name], _buckets(counts, POLL_BUCKETS), total)
+    for name, h in stats.poll_durations(session, POLL_BUCKETS).items():
+        family.add_metric([name], _buckets(h.counts, POLL_BUCKETS), h.total)
     return family
 
 
@@ -175,12 +141,7 @@ def _checks_counter(session: Session) -> Metric:
     family = CounterMetricFamily(
         "watcher_checks", "Polls recorded, by outcome", labels=["source", "outcome"]
     )
-    rows = session.execute(
-        select(CheckRow.source, CheckRow.outcome, func.count()).group_by(
-            CheckRow.source, CheckRow.outcome
-        )
-    )
-    for source, outcome, n in sorted(rows):
+    for source, outcome, n in stats.check_counts(session):
         family.add_metric([source, outcome], n)
     return family
 
@@ -189,12 +150,7 @@ def _changes_counter(session: Session, names: Sequence[str]) -> Metric:
     family = CounterMetricFamily(
         "watcher_changes", "Changes detected, by source and kind", labels=["source", "kind"]
     )
-    rows = session.execute(
-        select(ChangeRow.source, ChangeRow.kind, func.count()).group_by(
-            ChangeRow.source, ChangeRow.kind
-        )
-    )
-    counts: dict[tuple[str, str], int] = {(s, k): n for s, k, n in rows}
+    counts = stats.change_counts(session)
     for source in sorted(set(names) | {s for s, _ in counts}):
         for kind in CHANGE_KINDS:
             family.add_metric([source, kind], counts.get((source, kind), 0))
@@ -205,20 +161,14 @@ def _matches_counter(session: Session) -> Metric:
     family = CounterMetricFamily(
         "watcher_matches", "Watchlist matches on changes", labels=["source", "watch_kind"]
     )
-    rows = session.execute(
-        select(ChangeRow.source, MatchRow.watch_kind, func.count())
-        .join(ChangeRow, ChangeRow.id == MatchRow.change_id)
-        .group_by(ChangeRow.source, MatchRow.watch_kind)
-    )
-    for source, kind, n in sorted(rows):
+    for source, kind, n in stats.match_counts(session):
         family.add_metric([source, kind], n)
     return family
 
 
 def _alerts_gauge(session: Session) -> Metric:
     family = GaugeMetricFamily("watcher_alerts", "Outbox alerts by status", labels=["status"])
-    rows = session.execute(select(AlertRow.status, func.count()).group_by(AlertRow.status))
-    counts: dict[str, int] = {status: n for status, n in rows}
+    counts = stats.alert_counts(session)
     for status in sorted(set(ALERT_STATUSES) | set(counts)):
         family.add_metric([status], counts.get(status, 0))
     return family
@@ -229,16 +179,6 @@ def _dispatch_histogram(session: Session) -> Metric:
         "watcher_alert_dispatch_latency_seconds",
         "From queued (change detected) to delivered, for sent alerts",
     )
-    seconds = _seconds_between(session, AlertRow.created_at, AlertRow.sent_at)
-    counts, total = _histogram_row(
-        session, seconds, DISPATCH_BUCKETS, AlertRow.status == "sent", AlertRow.sent_at.is_not(None)
-    )
-    family.add_metric([], _buckets(counts, DISPATCH_BUCKETS), total)
+    h = stats.dispatch_latency(session, DISPATCH_BUCKETS)
+    family.add_metric([], _buckets(h.counts, DISPATCH_BUCKETS), h.total)
     return family
-
-
-def _seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
-    """end - start in seconds, per dialect (SQLite stores ISO text, PostgreSQL timestamptz)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", end - start)
-    return (func.julianday(end) - func.julianday(start)) * 86400.0

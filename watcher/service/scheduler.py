@@ -17,12 +17,11 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from watcher.alerts.dispatch import dispatch_pending
-from watcher.pipeline import linking
+from watcher.health import enabled_sources
 from watcher.pipeline.run import RunResult, run_source
+from watcher.pipeline.tick import tick
 from watcher.runtime import Runtime
 from watcher.service.memory import release_memory
-from watcher.service.metrics import enabled_sources
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction
 
@@ -39,7 +38,7 @@ def build_scheduler(rt: Runtime, dispatch_every: float = DISPATCH_EVERY) -> Back
         timezone=UTC, job_defaults={"max_instances": 1, "coalesce": True}
     )
     now = datetime.now(UTC)
-    for name in enabled_sources(rt):
+    for name in enabled_sources(rt.settings):
         interval = rt.settings.source(name).interval
         scheduler.add_job(
             poll_job,
@@ -97,10 +96,7 @@ def poll_job(
 def dispatch_job(rt: Runtime) -> None:
     """Send due alerts (and release digests); the outbox makes this safe on every replica."""
     try:
-        with transaction(rt.sessions) as session:
-            # FR actions not yet in the CSL are overdue by the clock, not by a new snapshot.
-            linking.check_unreflected(session, rt.settings, rt.clock())
-        summary = dispatch_pending(rt)
+        summary = tick(rt)
     except Exception:  # noqa: BLE001 - the next run retries; the outbox keeps the state
         log.exception("dispatch failed")
         return

@@ -6,7 +6,6 @@ Values come as CSV strings (`; `-joined) or JSON lists/objects; every parser acc
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from watcher.models import Address, Identifier
@@ -136,9 +135,3 @@ def _parse_id(item: str, country_first: bool) -> Identifier:
     if len(rest) >= 2 and _CODE.fullmatch(rest[-1]):
         return Identifier(type=kind, value=", ".join(rest[:-1]), country=rest[-1])
     return Identifier(type=kind, value=", ".join(rest))
-
-
-def normalize_name(name: str) -> str:
-    """NFKC, casefold, every run of punctuation/whitespace one space: the key's name part."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return _NON_WORD.sub(" ", folded).strip()

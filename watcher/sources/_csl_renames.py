@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
 
+from watcher.keys import csl_name_key
 from watcher.models import Entry
-from watcher.sources._csl_fields import OFAC_CODES, normalize_name
+from watcher.sources._csl_fields import OFAC_CODES
 
 
 def match_renames(removed: list[Entry], added: list[Entry]) -> list[tuple[Entry, Entry]]:
@@ -52,11 +53,11 @@ def _signature(entry: Entry) -> Hashable | None:
 
 
 def _names(entry: Entry) -> set[str]:
-    return {normalize_name(entry.name)}
+    return {csl_name_key(entry.name)}
 
 
 def _aliases(entry: Entry) -> set[str]:
-    return {normalize_name(a) for a in entry.aliases}
+    return {csl_name_key(a) for a in entry.aliases}
 
 
 def _index(entries: Sequence[Entry]) -> dict[Hashable, list[Entry]]:

@@ -41,8 +41,11 @@ class Source(ABC):
     accepts_html: ClassVar[bool] = False
     # Where a person reads the list (used as the change link when a record has none).
     public_url: ClassVar[str | None] = None
-    # Source-specific config keys ([sources.NAME] key = value) and their TOML types.
-    option_keys: ClassVar[Mapping[str, type]] = {}
+    # List codes whose entries are documents (matched as free text, not as listed parties).
+    text_lists: ClassVar[frozenset[str]] = frozenset()
+    # Source-specific config keys ([sources.NAME] key = value): their TOML type (list, bool,
+    # int, str) or a type from watcher.config (e.g. Duration), checked when config is loaded.
+    option_keys: ClassVar[Mapping[str, object]] = {}
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options: Mapping[str, Any] = options or {}

@@ -21,9 +21,10 @@ from typing import Any
 
 from lxml import etree
 
-from watcher.entity_list.actions import EntityAction, normalize_name, parse_entity_list_table
+from watcher.entity_list.actions import EntityAction, parse_entity_list_table
 from watcher.entity_list.gpo_xml import element_text, load_xml
 from watcher.errors import ParseError
+from watcher.keys import name_key
 from watcher.models import Address, Entry, ParseResult, make_entry
 from watcher.sources.base import FetchPlan, Source
 
@@ -154,7 +155,7 @@ def _entries(actions: list[EntityAction], warnings: list[str]) -> list[Entry]:
         if not a.name:
             warnings.append(f"row without a name under {a.country}; skipped")
             continue
-        key = f"{normalize_name(a.country)}:{normalize_name(a.name)}"
+        key = f"{name_key(a.country)}:{name_key(a.name)}"
         seen[key] = seen.get(key, 0) + 1
         if seen[key] > 1:
             warnings.append(f"{a.name!r} listed {seen[key]} times under {a.country}")

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from watcher.config.values import Duration
 from watcher.entity_list.actions import EntityAction, extract
 from watcher.errors import ParseError
 from watcher.models import Address, Entry, ParseResult, make_entry
@@ -36,14 +37,15 @@ class FederalRegister(Source):
     name = "federal_register"
     default_url = "https://www.federalregister.gov/api/v1/documents.json"
     mode = "incremental"
-    option_keys: ClassVar[Mapping[str, type]] = {
+    text_lists = frozenset({"FR"})  # the rule itself; its entity actions (EL) are parties
+    option_keys: ClassVar[Mapping[str, object]] = {
         "agencies": list,
         "cfr_references": list,
         "public_inspection": bool,
         "per_page": int,
         "max_pages": int,
         "fetch_full_text": bool,
-        "csl_lag": str,  # how long the CSL may lag an FR action (watcher.pipeline.linking)
+        "csl_lag": Duration,  # how long the CSL may lag an FR action (pipeline.linking)
     }
 
     @property

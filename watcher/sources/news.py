@@ -38,6 +38,7 @@ class News(Source):
     default_url = ""
     mode = "incremental"
     default_min_records = 0
+    text_lists = frozenset({LIST_CODE})
     option_keys: ClassVar[Mapping[str, type]] = {"feeds": list}
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:

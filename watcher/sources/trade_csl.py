@@ -26,11 +26,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from watcher.errors import ParseError
+from watcher.keys import csl_name_key
 from watcher.models import Entry, ParseResult, make_entry
 from watcher.sources._csl_fields import (
     OFAC_CODES,
     list_code,
-    normalize_name,
     parse_addresses,
     parse_ids,
     split_multi,
@@ -141,7 +141,7 @@ def derive_key(code: str, entity_number: str, name: str, country: str) -> str:
     """The contract key rule (module docstring), before collision numbering."""
     if code in OFAC_CODES and entity_number.isdigit():
         return f"{code}:{entity_number}"
-    return f"{code}:{normalize_name(country)}:{normalize_name(name)}"
+    return f"{code}:{csl_name_key(country)}:{csl_name_key(name)}"
 
 
 def disambiguate(entries: Sequence[Entry]) -> tuple[list[Entry], list[str]]:

@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from watcher.entity_list.actions import normalize_name
+from watcher.keys import name_key
 from watcher.models import Entry
 from watcher.store.tables import (
     DocumentActionRow,
     DocumentRow,
     EntryVersionRow,
-    LinkRow,
     SnapshotRow,
 )
 
@@ -85,42 +84,6 @@ class ActionInfo:
     names: tuple[str, ...]
     publication_date: date | None
     reflected_at: datetime | None
-
-
-@dataclass(frozen=True)
-class LinkInfo:
-    """An FR action and the list change that carried it out, with the delay between them."""
-
-    document_number: str
-    action_key: str
-    action: str
-    target_source: str
-    target_change_id: int
-    target_key: str
-    target_kind: str
-    method: str
-    linked_at: datetime
-    document_title: str | None
-    html_url: str | None
-    publication_date: date | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "document_number": self.document_number,
-            "action_key": self.action_key,
-            "action": self.action,
-            "target_source": self.target_source,
-            "target_change_id": self.target_change_id,
-            "target_key": self.target_key,
-            "target_kind": self.target_kind,
-            "method": self.method,
-            "linked_at": self.linked_at.isoformat(),
-            "document_title": self.document_title,
-            "html_url": self.html_url,
-            "publication_date": (
-                self.publication_date.isoformat() if self.publication_date else None
-            ),
-        }
 
 
 def record_documents(
@@ -218,7 +181,7 @@ def _record_actions(
         known.add(key)
         name = str(a.get("name") or "")
         country = _text(a.get("country"))
-        names = sorted({normalize_name(n) for n in [name, *a.get("aliases", ())] if n})
+        names = sorted({name_key(n) for n in [name, *a.get("aliases", ())] if n})
         session.add(
             DocumentActionRow(
                 key=key,
@@ -227,7 +190,7 @@ def _record_actions(
                 country=country,
                 country_code=country_code(country) if country_code else None,
                 name=name,
-                name_norm=normalize_name(name)[:512],
+                name_norm=name_key(name)[:512],
                 names=names,
                 publication_date=doc.publication_date,
                 first_seen=now,
@@ -307,84 +270,6 @@ def mark_reflected(session: Session, key: str, *, now: datetime, by: str) -> boo
     row.reflected_at, row.reflected_by = now, by
     session.flush()
     return True
-
-
-def add_link(
-    session: Session,
-    action: ActionInfo,
-    *,
-    target_source: str,
-    change_id: int,
-    target_key: str,
-    target_kind: str,
-    method: str,
-    now: datetime,
-) -> bool:
-    """One link row; an existing (action, change) pair is left alone."""
-    exists = session.scalar(
-        select(LinkRow.id).where(
-            LinkRow.action_key == action.key, LinkRow.target_change_id == change_id
-        )
-    )
-    if exists is not None:
-        return False
-    session.add(
-        LinkRow(
-            document_number=action.document_number,
-            action_key=action.key,
-            action=action.action,
-            target_source=target_source,
-            target_change_id=change_id,
-            target_key=target_key,
-            target_kind=target_kind,
-            method=method,
-            linked_at=now,
-        )
-    )
-    session.flush()
-    return True
-
-
-def linked_sources(session: Session, action_keys: Sequence[str]) -> set[tuple[str, str]]:
-    """(action key, target source) pairs already linked: one link per action and list."""
-    out: set[tuple[str, str]] = set()
-    for start in range(0, len(action_keys), 500):
-        chunk = list(action_keys[start : start + 500])
-        rows = session.execute(
-            select(LinkRow.action_key, LinkRow.target_source).where(LinkRow.action_key.in_(chunk))
-        )
-        out.update((k, s) for k, s in rows)
-    return out
-
-
-def links_for(session: Session, source: str, key: str) -> list[LinkInfo]:
-    """Links of one entry: an FR document or action key, or a CSL / eCFR entry key."""
-    q = select(LinkRow, DocumentRow).outerjoin(
-        DocumentRow, DocumentRow.document_number == LinkRow.document_number
-    )
-    if source == FR_SOURCE:
-        q = q.where(or_(LinkRow.action_key == key, LinkRow.document_number == key))
-    else:
-        q = q.where(LinkRow.target_source == source, LinkRow.target_key == key)
-    rows = session.execute(q.order_by(LinkRow.linked_at, LinkRow.id)).all()
-    return [_link_info(link, doc) for link, doc in rows]
-
-
-def _link_info(link: LinkRow, doc: DocumentRow | None) -> LinkInfo:
-    return LinkInfo(
-        document_number=link.document_number,
-        action_key=link.action_key,
-        action=link.action,
-        target_source=link.target_source,
-        target_change_id=link.target_change_id,
-        target_key=link.target_key,
-        target_kind=link.target_kind,
-        method=link.method,
-        linked_at=link.linked_at,
-        document_title=doc.title if doc else None,
-        html_url=doc.html_url if doc else None,
-        publication_date=doc.publication_date if doc else None,
-    )
 
 
 def _text(value: Any) -> str | None:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -46,6 +46,11 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def ping(session: Session) -> None:
+    """Raise unless the database answers (readiness)."""
+    session.execute(text("SELECT 1"))
 
 
 def alembic_config(engine: Engine) -> Any:

@@ -9,13 +9,42 @@ from typing import Any
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from watcher.config import Settings
+from watcher.health import enabled_sources, staleness
 from watcher.models import Entry
-from watcher.store import documents
-from watcher.store.records import ChangeInfo, EntryRecord, MatchInfo
+from watcher.store import links
+from watcher.store.records import ChangeInfo, EntryRecord, MatchInfo, SourceStatus
+from watcher.store.snapshots import all_states, count_current
 from watcher.store.tables import ChangeRow, EntryVersionRow, MatchRow, SnapshotRow
 
 _From = aliased(SnapshotRow)
 _To = aliased(SnapshotRow)
+
+
+def source_statuses(
+    session: Session, settings: Settings, names: Sequence[str], now: datetime
+) -> list[SourceStatus]:
+    """The `watcher sources` rows for `names` (every known source, in registry order)."""
+    enabled = set(enabled_sources(settings))
+    states = {s.source: s for s in all_states(session)}
+    rows = []
+    for name in names:
+        st = states.get(name)
+        last_ok = st.last_success_at if st else None
+        rows.append(
+            SourceStatus(
+                source=name,
+                enabled=name in enabled,
+                interval_s=int(settings.source(name).interval),
+                last_check=st.last_check_at if st else None,
+                last_success=last_ok,
+                failures=st.consecutive_failures if st else 0,
+                last_error=st.last_error if st else None,
+                stale=name in enabled and staleness(settings, name, last_ok, now) is not None,
+                entries=count_current(session, name),
+            )
+        )
+    return rows
 
 
 def _like(term: str) -> str:
@@ -196,7 +225,7 @@ def history(session: Session, name: str, limit: int = 500) -> list[dict[str, Any
                         "linked_key": link.target_key,
                         "linked_kind": link.target_kind,
                     }
-                    for link in documents.links_for(session, row.source, row.key)
+                    for link in links.links_for(session, row.source, row.key)
                 ],
                 "events": [
                     {

@@ -124,3 +124,31 @@ class EntryRecord:
         data["valid_from"] = self.valid_from.isoformat()
         data["valid_to"] = self.valid_to.isoformat() if self.valid_to else None
         return data
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """One row of `watcher sources` and `GET /api/sources`."""
+
+    source: str
+    enabled: bool
+    interval_s: int
+    last_check: datetime | None
+    last_success: datetime | None
+    failures: int
+    last_error: str | None
+    stale: bool
+    entries: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "enabled": self.enabled,
+            "interval_s": self.interval_s,
+            "last_check": self.last_check.isoformat() if self.last_check else None,
+            "last_success": self.last_success.isoformat() if self.last_success else None,
+            "failures": self.failures,
+            "last_error": self.last_error,
+            "stale": self.stale,
+            "entries": self.entries,
+        }

@@ -1,0 +1,134 @@
+"""The settings types: frozen dataclasses whose annotations are the validation rules.
+
+Pydantic validates them at load (`extra="forbid"`: an unknown key is an error naming it);
+constructing one directly (from database rows, in tests) checks nothing, as for any dataclass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import ConfigDict, StrictBool, StrictStr
+
+from watcher.config.values import (
+    Count,
+    Delay,
+    DigestAt,
+    Duration,
+    Kind,
+    Mode,
+    Percent,
+    Port,
+    Positive,
+    Score,
+    Share,
+    SourceUrl,
+)
+from watcher.models import WatchEntity
+
+STRICT_TABLE = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
+
+    name: StrictStr
+    enabled: StrictBool = True
+    url: SourceUrl | None = None
+    companions: tuple[StrictStr, ...] | None = None
+    interval: Duration = 3600.0
+    min_records: Count | None = None
+    max_records: Count | None = None
+    max_removed_share: Share = 0.10
+    stale_after: Duration | None = None
+    # source-specific keys, checked against the source's `option_keys` at load
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def staleness_limit(self) -> float:
+        """How long without a successful poll before operators hear of it."""
+        return self.stale_after if self.stale_after is not None else max(3 * self.interval, 3600)
+
+
+@dataclass(frozen=True)
+class SubscriberSettings:
+    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
+
+    name: StrictStr
+    url_env: StrictStr | None = None
+    url_file: StrictStr | None = None
+    tags: tuple[StrictStr, ...] = ()
+    sources: tuple[StrictStr, ...] = ()
+    kinds: tuple[Kind, ...] = ()
+    min_score: Score = 0.0
+    mode: Mode = "immediate"
+    digest_at: DigestAt = None
+
+
+@dataclass(frozen=True)
+class OperatorSettings:
+    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
+
+    url_env: StrictStr | None = None
+    url_file: StrictStr | None = None
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
+
+    timeout: Duration = 60.0
+    retries: Count = 3
+    backoff: Delay = 2.0
+    max_bytes: Positive = 200 * 1024 * 1024
+    user_agent: StrictStr = "watcher/0.1 (+https://github.com/; entity-list watcher)"
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
+
+    host: StrictStr = "127.0.0.1"
+    port: Port = 8080
+    token_env: StrictStr | None = "WATCHER_API_TOKEN"
+    token_file: StrictStr | None = None
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
+
+    threshold: Percent = 88.0  # fuzzy score (0-100) needed for a name match
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
+
+    max_attempts: Positive = 8
+    backoff: Delay = 30.0
+    max_backoff: Delay = 6 * 3600.0
+    templates_dir: StrictStr | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs, built by `load_settings` from the validated document."""
+
+    database_url: str = "sqlite:///watcher.db"
+    http: HttpSettings = HttpSettings()
+    fetch: FetchSettings = FetchSettings()
+    sources: Mapping[str, SourceSettings] = field(default_factory=dict)
+    include_default_watchlist: bool = True
+    watchlist: tuple[WatchEntity, ...] = ()
+    subscribers: tuple[SubscriberSettings, ...] = ()
+    operators: OperatorSettings = OperatorSettings()
+    match: MatchSettings = MatchSettings()
+    alerts: AlertSettings = AlertSettings()
+    config_path: str | None = None
+
+    def source(self, name: str) -> SourceSettings:
+        return self.sources.get(name) or SourceSettings(name=name)

@@ -1,0 +1,86 @@
+"""Guards: refuse a download that is not believable before it can touch history (DESIGN.md
+section 7), and the diff of what passed against what is stored.
+
+Both work from the stored content hashes (`VersionRef`): the data of a stored entry is read
+only when its hash differs, so a snapshot with 20 changes reads 20 entries, not 15,000."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+
+from watcher import diff as diffing
+from watcher.config import SourceSettings
+from watcher.errors import GuardError, ParseError
+from watcher.models import Change, Entry, ParseResult, RawSnapshot
+from watcher.sources.base import Source
+from watcher.store.records import VersionRef
+
+
+def parse_and_guard(
+    source: Source,
+    settings: SourceSettings,
+    raw: RawSnapshot,
+    current: Collection[str],
+) -> ParseResult:
+    """Refuse anything not believable before it can touch history (DESIGN.md section 7)."""
+    if not raw.files or not raw.files[0].content.strip():
+        raise ParseError("empty download (0 bytes of data)")
+    for f in raw.files:
+        if looks_like_html(f.content) and not source.accepts_html:
+            raise ParseError(f"{f.name}: an HTML page was served where data was expected")
+    parsed = source.parse({f.name: f.content for f in raw.files})
+    entries = parsed.entries
+    keys = [e.key for e in entries]
+    if len(set(keys)) != len(keys):
+        raise ParseError(
+            f"duplicate keys in parse result ({len(keys) - len(set(keys))} duplicates)"
+        )
+    minimum = (
+        settings.min_records if settings.min_records is not None else source.default_min_records
+    )
+    if source.mode == "full" and len(entries) < minimum:
+        raise GuardError(f"{len(entries)} records, below min_records={minimum}")
+    if settings.max_records is not None and len(entries) > settings.max_records:
+        raise GuardError(f"{len(entries)} records, above max_records={settings.max_records}")
+    if source.mode == "full" and current:
+        share = diffing.removed_share(current, {e.key for e in entries})
+        if share > settings.max_removed_share:
+            removed = round(share * len(current))
+            raise GuardError(
+                f"would remove {removed} of {len(current)} entries ({share:.1%} > "
+                f"max_removed_share={settings.max_removed_share:.0%})",
+                status="quarantined",
+            )
+    return parsed
+
+
+def looks_like_html(content: bytes) -> bool:
+    head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html")) or (
+        b"<html" in head and b"<body" in content[:4096].lower()
+    )
+
+
+def compute_changes(
+    source: Source,
+    current: Mapping[str, VersionRef],
+    entries: Sequence[Entry],
+    load: Callable[[Iterable[str]], Mapping[str, Entry]],
+) -> list[Change]:
+    """The diff against the stored list; `load` reads stored entries by key (changed ones only).
+
+    Unchanged entries (same content hash) take no part in either diff, so leaving them out
+    gives exactly the changes the whole lists would give.
+    """
+    new = {e.key: e for e in entries}
+    touched = [
+        k for k, e in new.items() if k in current and current[k].content_hash != e.content_hash()
+    ]
+    if source.mode == "incremental":
+        old = load(touched)
+        fresh = {k: e for k, e in new.items() if k not in current or k in old}
+        return diffing.diff_incremental(old, fresh)
+    old = load([*touched, *(k for k in current if k not in new)])
+    fresh = {k: e for k, e in new.items() if k not in current or k in old}
+    pairer = getattr(source, "pair_renames", None)
+    return diffing.diff_full(old, fresh, pair_renames=pairer)
