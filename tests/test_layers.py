@@ -12,10 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "watcher"
 # Imports the table does not allow yet, each with the reason it is tolerated.
 EXCEPTIONS = {
-    (
-        "watcher.config.load",
-        "watcher.sources",
-    ): "option keys of [sources.X] (lazy import of registry)",
+    ("watcher.config.load", "watcher.sources"): "option keys of [sources.X] (lazy import of registry)",
 }
 SQLALCHEMY_OUTSIDE_STORE = {"Session", "sessionmaker", "IntegrityError"}
 
