@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -201,6 +201,9 @@ def ingest(
         result = _apply(
             rt, session, source, settings, snapshot, current, parsed, baseline=last_good is None
         )
+        if settings.keep_raw is not None:
+            cutoff = when - timedelta(seconds=settings.keep_raw)
+            store.prune_raw(session, name, before=cutoff, keep_id=snapshot.id)
         _book(
             rt, session, name, raw.fetched_at, t0, result.outcome, http_status=status,
             size=total, snapshot_id=snapshot.id, validators=validators,

@@ -110,6 +110,9 @@ def pack_files(files: Sequence[FetchedFile]) -> bytes:
 
 
 def unpack_files(blob: bytes) -> dict[str, bytes]:
+    """The fetched files of a snapshot; {} once its raw bytes were pruned (`keep_raw`)."""
+    if not blob:
+        return {}
     with zipfile.ZipFile(io.BytesIO(blob)) as zf:
         return {n.split("_", 1)[1]: zf.read(n) for n in sorted(zf.namelist())}
 
@@ -180,6 +183,25 @@ def _snapshot_info(row: SnapshotRow) -> SnapshotInfo:
         origin=row.origin,
         warnings=tuple(row.warnings or ()),
     )
+
+
+def prune_raw(session: Session, source: str, *, before: datetime, keep_id: int) -> int:
+    """Drop the stored bytes of a source's snapshots dated before `before` (`keep_raw`).
+
+    The snapshot rows stay, with their hash, size and status, and so does all history derived
+    from them; only re-parsing those files becomes impossible. Returns how many were pruned.
+    """
+    result = session.execute(
+        update(SnapshotRow)
+        .where(
+            SnapshotRow.source == source,
+            SnapshotRow.effective_at < before,
+            SnapshotRow.id != keep_id,
+            func.length(SnapshotRow.raw) > 0,
+        )
+        .values(raw=b"")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def latest_snapshot(
