@@ -141,3 +141,9 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def to_utc(value: object) -> datetime:
+    """A timestamp read back with plain sqlite3 (ISO text) as an aware UTC datetime."""
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

@@ -231,7 +231,9 @@ def list_snapshots(
 def current_refs(session: Session, source: str) -> dict[str, VersionRef]:
     """Key -> (version id, content hash) of the open versions: the diff loads data only for
     the entries whose hash differs, so a snapshot with few changes reads few rows."""
-    rows = session.execute(
+    # Core rows through the session's connection: the ORM's row processing costs more than the
+    # query itself for 15,000 plain columns.
+    rows = session.connection().execute(
         select(EntryVersionRow.key, EntryVersionRow.id, EntryVersionRow.content_hash).where(
             EntryVersionRow.source == source, EntryVersionRow.valid_to_snapshot.is_(None)
         )
