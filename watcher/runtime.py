@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from watcher.config import Settings
-from watcher.http import make_client
+
+if TYPE_CHECKING:  # the HTTP client is imported when a command first fetches
+    import httpx
 
 
 @dataclass
@@ -29,5 +31,7 @@ class Runtime:
 
     def http(self) -> httpx.Client:
         if self.client is None:
+            from watcher.http import make_client
+
             self.client = make_client(self.settings.fetch)
         return self.client

@@ -16,7 +16,10 @@ from watcher.cli.main import main
 def _command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """Every command and subcommand of the click tree, so a new one is covered without a list."""
     paths = [prefix]
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)  # the group imports each command's module when asked for it
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         if isinstance(command, click.Group):
             paths += _command_paths(command, (*prefix, name))
         else:

@@ -332,6 +332,56 @@ def test_threshold_is_configurable() -> None:
     assert entity_hits(strict.match_name("MEGVII TECHNOLOGY LIMITED"))
 
 
+# --- places that exist in several countries ----------------------------------------------------
+
+
+def _org(name: str, *, addresses: Sequence[Address] = (), programs: Sequence[str] = ()) -> Entry:
+    return make_entry(
+        source="t",
+        key="1",
+        list_code="SDN",
+        name=name,
+        entity_type="entity",
+        addresses=list(addresses),
+        programs=list(programs),
+    )
+
+
+def elsewhere_cases() -> list[tuple[str, Entry]]:
+    """Places named like Xinjiang's that are elsewhere: the real SDN addition 47796 (Russian
+    program and tax id, no address) and variants derived from it or written for the case."""
+    shooter = ofac_entry(ofac_rows("ofac_sdn/sdn_2024-05-03.csv")["47796"])
+    assert shooter.name == "SHOOTING CENTER ALTAY SHOOTER LTD"
+    unlisted = make_entry(
+        source="t", key="2", list_code="SDN", name=shooter.name, remarks=shooter.remarks
+    )  # no program: the "(Russia)" of its tax id still places it
+    return [
+        ("real 47796, RUSSIA-EO14024", shooter),
+        ("47796 without its program", unlisted),
+        ("Altai Krai", _org("ALTAY PLANT JSC", addresses=[Address("Barnaul, Altay Krai")])),
+        (
+            "Kashgar Street elsewhere",
+            _org("SILK ROAD CARGO LLC", addresses=[Address("12 Kashgar Street", "Bishkek", None,
+                                                           None, "KG")]),
+        ),
+        ("Hotan as a surname", _org("MEHMET HOTAN INSAAT LTD", addresses=[Address(
+            "Ataturk Cad. 5", "Istanbul", None, None, "Turkey")])),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_place_names_elsewhere_do_not_count_for_xinjiang(matcher: Matcher, index: int) -> None:
+    label, entry = elsewhere_cases()[index]
+    assert topic_hits(matcher.match_entry(entry)) == {}, label
+
+
+def test_ambiguous_place_still_counts_in_china(matcher: Matcher) -> None:
+    in_china = _org("ALTAY HUAFENG MINING CO", addresses=[Address("Altay City", None, None, None,
+                                                                  "CN")])  # fmt: skip
+    assert "xinjiang-region" in topic_hits(matcher.match_entry(in_china))
+    assert "xinjiang-region" in topic_hits(matcher.match_entry(_org("HOTAN JADE TRADING CO")))
+
+
 # --- labelled evaluation -----------------------------------------------------------------------
 
 XINJIANG_WORDS = ("XINJIANG", "URUMQI", "KASHGAR", "HOTAN", "AKSU", "UIGHUR", "UYGHUR")
@@ -357,11 +407,12 @@ def test_labelled_evaluation_precision_and_recall(matcher: Matcher) -> None:
         if not any(w in ",".join(row).upper() for w in XINJIANG_WORDS)
     )
     negatives += [ofac_entry(sdn24[u]) for u in random.Random(4).sample(pool, 300)]
+    negatives += [entry for _label, entry in elsewhere_cases()]
 
     true_pos = sum(1 for e, w in positives if w in {m.watch for m in matcher.match_entry(e)})
     false_pos = sum(1 for e in negatives if matcher.match_entry(e))
     recall = true_pos / len(positives)
     precision = true_pos / (true_pos + false_pos)
-    assert (len(positives), len(negatives)) == (14, 307)
+    assert (len(positives), len(negatives)) == (14, 312)
     assert recall == 1.0
     assert precision == 1.0

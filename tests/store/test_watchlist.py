@@ -1,4 +1,4 @@
-"""Bulk watchlist import stores exactly what upserting the names one by one stored."""
+"""Tracked entities in the store, on SQLite and PostgreSQL: config and CLI entries kept apart."""
 
 from __future__ import annotations
 
@@ -9,11 +9,55 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tests.helpers import make_runtime
+from watcher.config import settings_from_dict
 from watcher.models import WatchEntity
+from watcher.store import watchlist
 from watcher.store.engine import make_engine, transaction, upgrade
 from watcher.store.watchlist import import_watch, list_watch, upsert_watch
 
-CONFIG = {"watchlist": [{"name": "SenseTime", "aliases": ["商汤科技"], "tags": ["surveillance"]}]}
+CONFIG = {
+    "include_default_watchlist": False,
+    "watchlist": [{"name": "ZAKIR Shohrat", "tags": ["xinjiang"], "aliases": ["Zakir"]}],
+}
+
+
+def test_config_and_cli_entries(db_url: str) -> None:
+    rt = make_runtime(db_url, CONFIG)
+    added = WatchEntity("Acme Ltd", ("ACME",), ("tech",), "CN", None, "note")
+    with transaction(rt.sessions) as session:
+        watchlist.upsert_watch(session, added)
+    with transaction(rt.sessions) as session:
+        listed = watchlist.list_watch(session)
+        assert [(r.entity.name, r.origin) for r in listed] == [
+            ("Acme Ltd", "cli"),
+            ("ZAKIR Shohrat", "config"),
+        ]
+        assert listed[0].entity == added
+        assert listed[1].to_dict() == {
+            "name": "ZAKIR Shohrat",
+            "aliases": ["Zakir"],
+            "tags": ["xinjiang"],
+            "country": None,
+            "entity_type": None,
+            "notes": None,
+            "origin": "config",
+        }
+        assert watchlist.remove_watch(session, "ZAKIR Shohrat") == "config"  # kept
+        assert watchlist.remove_watch(session, "Nobody") is None
+    # A sync without the config entry removes it and leaves the CLI's alone.
+    with transaction(rt.sessions) as session:
+        watchlist.sync_watchlist(session, settings_from_dict({**CONFIG, "watchlist": []}, {}))
+        assert [e.name for e in watchlist.watch_entities(session)] == ["Acme Ltd"]
+        assert watchlist.remove_watch(session, "Acme Ltd") == "cli"
+    with transaction(rt.sessions) as session:
+        assert watchlist.list_watch(session) == []
+
+
+# --- bulk import (issue 11) -----------------------------------------------------------
+
+BULK_CONFIG = {
+    "watchlist": [{"name": "SenseTime", "aliases": ["商汤科技"], "tags": ["surveillance"]}]
+}
 
 
 def items() -> list[WatchEntity]:
@@ -29,7 +73,7 @@ def items() -> list[WatchEntity]:
 
 def load(db_url: str, import_all: Callable[[Session, list[WatchEntity]], object]) -> list[Any]:
     """Config synced, one name already added by hand, then the import; what is stored."""
-    rt = make_runtime(db_url, CONFIG)
+    rt = make_runtime(db_url, BULK_CONFIG)
     with transaction(rt.sessions) as session:
         upsert_watch(session, WatchEntity("HANGZHOU HIKVISION DIGITAL TECHNOLOGY CO., LTD."))
     with transaction(rt.sessions) as session:

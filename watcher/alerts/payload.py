@@ -63,6 +63,7 @@ def event_payload(
         or e.dates.get("start_date"),
         "detected_at": now.isoformat(),
         "remarks": e.remarks,
+        "publication_date": e.dates.get("publication_date") or None,
     }
 
 

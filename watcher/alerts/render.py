@@ -51,6 +51,7 @@ class AlertEvent:
     effective_date: str | None = None
     detected_at: datetime
     remarks: str | None = None
+    publication_date: str | None = None  # Federal Register: (scheduled) publication day
 
 
 @dataclass(frozen=True)
@@ -152,13 +153,53 @@ def _field_change(change: Mapping[str, Any]) -> dict[str, Any]:
 
 def _event_context(event: AlertEvent) -> dict[str, Any]:
     matches = sorted(event.matches, key=lambda m: -_score_key(m.get("score")))
+    headline = f"{_HEADLINES.get(event.kind, event.kind.upper())} {event.list_name}"
+    stage = next((c for c in event.field_changes if c.get("field") == "stage"), None)
+    note = None
+    if stage is not None:
+        headline, note = _stage_note(event, headline, stage)
     return {
         "event": event,
-        "headline": f"{_HEADLINES.get(event.kind, event.kind.upper())} {event.list_name}",
+        "headline": headline,
+        "stage_note": note,
         "matches": [_match(m) for m in matches],
         "top_watch": str(matches[0].get("watch", "")) if matches else None,
-        "field_changes": [_field_change(c) for c in event.field_changes],
+        "field_changes": [
+            _field_change(c) for c in event.field_changes if c.get("field") != "stage"
+        ],
     }
+
+
+def _stage_note(
+    event: AlertEvent, headline: str, stage: Mapping[str, Any]
+) -> tuple[str, str | None]:
+    """Headline and note of a Federal Register action seen on public inspection (or after)."""
+    day = event.publication_date or "(date not given)"
+    before, after = stage.get("before"), stage.get("after")
+    if after == "public_inspection":
+        return f"SCHEDULED: {headline}", (
+            f"On public inspection: scheduled for publication in the Federal Register on {day}."
+            " Read from the agency's manuscript; the citation is a placeholder until then."
+        )
+    if after == "withdrawn":
+        return f"WITHDRAWN before publication: {event.list_name}", (
+            f"Withdrawn: the document left public inspection and was not published as "
+            f"scheduled for {day}. The action announced earlier is not in effect."
+        )
+    if after == "dropped at publication":
+        return f"DROPPED at publication: {event.list_name}", (
+            "Dropped at publication: this entry was in the public-inspection version but not "
+            f"in the rule published on {day}."
+        )
+    if before == "public_inspection":
+        return f"CHANGED AT PUBLICATION on {event.list_name}", (
+            f"Published on {day} differently from the public-inspection version (see What changed)."
+        )
+    if after == "published":
+        return f"{headline} (new at publication)", (
+            f"Published on {day}: this entry was not in the public-inspection version."
+        )
+    return headline, None
 
 
 def _match(match: Mapping[str, Any]) -> dict[str, Any]:

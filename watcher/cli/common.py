@@ -1,4 +1,7 @@
-"""What every command shares: the App (settings + database, opened once), errors, dates."""
+"""What every command shares: the App (settings + database, opened once), errors, dates.
+
+Imports here stay light (click, config): the database layer is imported when a command opens it.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +9,16 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from sqlalchemy.exc import IntegrityError
 
 from watcher.config import Settings, load_settings
 from watcher.dates import parse_instant
 from watcher.errors import WatcherError
-from watcher.runtime import Runtime
-from watcher.store import subscribers, watchlist
-from watcher.store.engine import make_engine, session_factory, transaction, upgrade
+
+if TYPE_CHECKING:
+    from watcher.runtime import Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,6 +34,8 @@ def handled(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            raise  # the reader left (`| head`): the group exits quietly
         except (WatcherError, OSError) as exc:
             fail(str(exc))
 
@@ -41,8 +45,10 @@ def handled(func: F) -> F:
 class App:
     """Settings and database opened once per command."""
 
-    def __init__(self, config: str | None) -> None:
+    def __init__(self, config: str | None, tz: str | None = None, verbose: bool = False) -> None:
         self.config_arg = config
+        self.tz = tz
+        self.verbose = verbose
         self._settings: Settings | None = None
         self._runtime: Runtime | None = None
 
@@ -52,19 +58,34 @@ class App:
             self._settings = load_settings(self.config_arg)
         return self._settings
 
-    def runtime(self, migrate: bool = True) -> Runtime:
+    def runtime(self, migrate: bool = True, sync: bool = True) -> Runtime:
+        """The database, migrated if needed; `sync=False` for commands that read only the
+        lists (the watchlist and subscribers are copied from the config by the others)."""
         if self._runtime is None:
+            from watcher.runtime import Runtime
+            from watcher.store.engine import ensure_schema, make_engine, session_factory
+
             engine = make_engine(self.settings.database_url)
             if migrate:
-                upgrade(engine)
+                ensure_schema(engine)
             self._runtime = Runtime(self.settings, session_factory(engine))
-            sync_config(self._runtime)
+            if sync:
+                sync_config(self._runtime)
         return self._runtime
+
+    def sessions(self) -> Any:
+        """A session factory for read-only listings (no config sync)."""
+        return self.runtime(sync=False).sessions
 
 
 def sync_config(rt: Runtime, attempts: int = 3) -> None:
     """Config watchlist and subscribers into the database; replicas starting together may race
     on the same rows, so a unique-key conflict is simply retried (the other one won)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from watcher.store import subscribers, watchlist
+    from watcher.store.engine import transaction
+
     for attempt in range(attempts):
         try:
             with transaction(rt.sessions) as session:

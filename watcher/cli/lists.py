@@ -1,17 +1,18 @@
-"""Listings of what the store holds: sources, snapshots, changes, entries, history, screen."""
+"""Listings of what the store holds: sources, snapshots, changes, entries, history.
+
+Read-only: they open the database without syncing the config watchlist (no matcher import)."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
 
 import click
 
 from watcher.cli.common import App, end_of, handled, parse_date, pass_app
 from watcher.cli.output import FORMAT_OPTION, emit
-from watcher.sources.registry import SOURCES
-from watcher.store import queries
-from watcher.store import snapshots as store
-from watcher.store.engine import transaction
+from watcher.sources.names import SOURCE_NAMES
+
+SOURCES = sorted(SOURCE_NAMES)
 
 
 @click.command("sources")
@@ -19,27 +20,44 @@ from watcher.store.engine import transaction
 @pass_app
 @handled
 def sources_cmd(app: App, fmt: str) -> None:
-    """Each source: state, last success, last error, staleness."""
-    rt = app.runtime()
-    with transaction(rt.sessions) as session:
-        found = queries.source_statuses(session, rt.settings, list(SOURCES), rt.clock())
+    """Each source: state (ok, failing, stale, never polled, disabled), last success, error."""
+    from watcher.store import documents, queries
+    from watcher.store.engine import transaction
+
+    with transaction(app.sessions()) as session:
+        found = queries.source_statuses(session, app.settings, SOURCE_NAMES, datetime.now(UTC))
+        leads = documents.lead_times(session)
     rows = [s.to_dict() for s in found]
+    for row in rows:
+        if row["source"] == documents.FR_SOURCE:
+            row["lead_times"] = leads  # public inspection seen -> published, per document
     emit(
         rows,
         fmt,
-        ["source", "enabled", "entries", "last_success", "failures", "stale", "last_error"],
+        ["source", "state", "entries", "last_success", "failures", "last_error"],
     )
+    if fmt == "table" and leads:
+        click.echo("\nfederal_register: seen on public inspection -> published")
+        for lead in leads:
+            hours = (lead["lead_time_seconds"] or 0) / 3600
+            click.echo(
+                f"  {lead['document_number']}  {lead['public_inspection_seen']} -> "
+                f"{lead['published_seen']}  ({hours:.1f} h)"
+            )
 
 
 @click.command()
-@click.option("--source", type=click.Choice(sorted(SOURCES)))
+@click.option("--source", type=click.Choice(SOURCES))
 @click.option("--limit", default=100, show_default=True)
 @FORMAT_OPTION
 @pass_app
 @handled
 def snapshots(app: App, source: str | None, limit: int, fmt: str) -> None:
     """Snapshot history (status ok / rejected / quarantined, with the reason)."""
-    with transaction(app.runtime().sessions) as session:
+    from watcher.store import snapshots as store
+    from watcher.store.engine import transaction
+
+    with transaction(app.sessions()) as session:
         rows = [
             {
                 "id": s.id,
@@ -65,7 +83,7 @@ def snapshots(app: App, source: str | None, limit: int, fmt: str) -> None:
 
 
 @click.command()
-@click.option("--source", type=click.Choice(sorted(SOURCES)))
+@click.option("--source", type=click.Choice(SOURCES))
 @click.option("--since", help="ISO date (inclusive)")
 @click.option("--until", help="ISO date (inclusive)")
 @click.option("--entity", help="Name, alias or watch entry (substring, case-insensitive)")
@@ -87,7 +105,10 @@ def changes(
     fmt: str,
 ) -> None:
     """Changes between snapshots, with field-level detail and watchlist matches."""
-    with transaction(app.runtime().sessions) as session:
+    from watcher.store import queries
+    from watcher.store.engine import transaction
+
+    with transaction(app.sessions()) as session:
         found = queries.list_changes(
             session,
             source=source,
@@ -99,9 +120,10 @@ def changes(
             limit=limit,
         )
     rows = [c.to_dict() for c in found]
-    for row in rows:
-        row["matched"] = [m["watch"] for m in row["matches"]]
-        row["fields"] = [fc["field"] for fc in row["field_changes"]]
+    if fmt != "json":  # table/csv summaries; the JSON contract has the full lists
+        for row in rows:
+            row["matched"] = [m["watch"] for m in row["matches"]]
+            row["fields"] = [fc["field"] for fc in row["field_changes"]]
     emit(
         rows,
         fmt,
@@ -110,7 +132,7 @@ def changes(
 
 
 @click.command()
-@click.option("--source", required=True, type=click.Choice(sorted(SOURCES)))
+@click.option("--source", required=True, type=click.Choice(SOURCES))
 @click.option("--as-of", "as_of", help="ISO date: the list as it stood at the end of that day")
 @click.option("--search", help="Substring of the name or any field")
 @click.option("--limit", type=int)
@@ -121,7 +143,10 @@ def entries(
     app: App, source: str, as_of: str | None, search: str | None, limit: int | None, fmt: str
 ) -> None:
     """A list as of a date (default: now)."""
-    with transaction(app.runtime().sessions) as session:
+    from watcher.store import queries
+    from watcher.store.engine import transaction
+
+    with transaction(app.sessions()) as session:
         found = queries.entries_as_of(
             session, source, end_of(as_of, "--as-of") if as_of else None, search, limit
         )
@@ -136,48 +161,9 @@ def entries(
 @handled
 def history(app: App, name: str, fmt: str) -> None:
     """One entity's timeline across every list."""
-    with transaction(app.runtime().sessions) as session:
+    from watcher.store import queries
+    from watcher.store.engine import transaction
+
+    with transaction(app.sessions()) as session:
         rows = queries.history(session, name)
     emit(rows, fmt, ["source", "list_code", "key", "name", "valid_from", "valid_to", "programs"])
-
-
-@click.command()
-@click.argument("name")
-@click.option("--threshold", type=float, help="Fuzzy score needed (default: match.threshold)")
-@FORMAT_OPTION
-@pass_app
-@handled
-def screen(app: App, name: str, threshold: float | None, fmt: str) -> None:
-    """Is NAME on any current list, since when, and why it matched."""
-    from watcher.matching.matcher import WatchEntity, build_matcher
-
-    matcher = build_matcher(
-        [WatchEntity(name, (), (), None, None, None)],
-        [],
-        threshold=threshold or app.settings.match.threshold,
-    )
-    rows: list[dict[str, Any]] = []
-    with transaction(app.runtime().sessions) as session:
-        for rec in queries.current_all(session):
-            for m in matcher.match_entry(rec.entry):
-                since = queries.first_listed(session, rec.entry.source, rec.entry.key)
-                rows.append(
-                    {
-                        "source": rec.entry.source,
-                        "list_code": rec.entry.list_code,
-                        "key": rec.entry.key,
-                        "name": rec.entry.name,
-                        "score": round(float(m.score), 1),
-                        "method": m.method,
-                        "matched_name": m.matched_name,
-                        "reason": m.reason,
-                        "since": since.isoformat() if since else None,
-                        "programs": list(rec.entry.programs),
-                    }
-                )
-    rows.sort(key=lambda r: -r["score"])
-    emit(
-        rows,
-        fmt,
-        ["score", "method", "source", "list_code", "key", "name", "matched_name", "since"],
-    )

@@ -1,25 +1,27 @@
-"""Listing output: table for people, json (stable contract) and csv for scripts."""
+"""Listing output: a table for people (fits the terminal, a page of rows by default), json (the
+stable contract) and csv for scripts; json and csv are always complete and exact."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
+import shutil
 import sys
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
+from click.core import ParameterSource
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return "; ".join(_cell(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
+TABLE_ROWS = 50  # a table shows this many rows unless --all or --limit is given
+PIPE_WIDTH = 160  # table width when stdout is not a terminal and $COLUMNS is unset
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)?$")
 
 
 def emit(rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[str]) -> None:
@@ -35,25 +37,172 @@ def emit(rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[str]) ->
             writer.writerow([_cell(row.get(c)) for c in columns])
         click.echo(buf.getvalue(), nl=False)
         return
-    _table(rows, columns)
+    shown = _table_rows(len(rows))
+    print_table(rows[:shown], columns, display_zone())
+    if shown < len(rows):
+        click.echo(
+            f"… {len(rows) - shown} more rows (--all shows every row, --limit N sets how many)"
+        )
 
 
-def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
-    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
-    limit = 60 if sys.stdout.isatty() else 200
-    cells = [[c if len(c) <= limit else c[: limit - 1] + "…" for c in row] for row in cells]
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-    for row in cells:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], zone: tzinfo) -> None:
+    """A table as wide as the terminal: cells cut with an ellipsis, only the last column wraps."""
     if not rows:
         click.echo("(none)")
+        return
+    from rich.console import Console
+
+    width = shutil.get_terminal_size((PIPE_WIDTH, 24)).columns
+    cells = [[_display(row.get(c), zone) for c in columns] for row in rows]
+    headers = [c.upper() for c in columns]
+    widths = column_widths(headers, cells, width - _overhead(len(headers)))
+    table = _table(headers, widths)
+    for row_cells in cells:
+        table.add_row(*row_cells)
+    Console(file=sys.stdout, width=width, highlight=False, soft_wrap=False).print(table)
 
 
-FORMAT_OPTION = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
+def _table(headers: Sequence[str], widths: Sequence[int]) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1, 0, 0))
+    for i, (header, w) in enumerate(zip(headers, widths, strict=True)):
+        last = i == len(headers) - 1
+        table.add_column(header, width=w, no_wrap=not last, overflow="fold" if last else "ellipsis")
+    return table
+
+
+def _overhead(n: int) -> int:
+    """Characters rich adds around n columns (padding and rules), measured, not assumed."""
+    from rich.console import Console
+
+    buf = io.StringIO()
+    table = _table(["x"] * n, [1] * n)
+    table.add_row(*["x"] * n)
+    Console(file=buf, width=1000).print(table)
+    return max(len(line) for line in buf.getvalue().splitlines()) - n
+
+
+def column_widths(headers: Sequence[str], cells: Sequence[Sequence[str]], budget: int) -> list[int]:
+    """Each column's natural width (capped), shrunk widest-first until the row fits in
+    `budget`; the last column takes what is left because it wraps instead of being cut."""
+    from rich.cells import cell_len
+
+    natural = [
+        max([cell_len(h), *(cell_len(row[i]) for row in cells)]) for i, h in enumerate(headers)
+    ]
+    widths = [min(n, _CAP) for n in natural[:-1]] + [min(natural[-1], 20)]
+    for floor in (10, 5):  # dates and keys stay whole while anything wider can give
+        while sum(widths) > budget:
+            shrinkable = [i for i in range(len(widths) - 1) if widths[i] > floor]
+            if not shrinkable:
+                break
+            widths[max(shrinkable, key=lambda i: widths[i])] -= 1
+    widths[-1] = max(min(natural[-1], 10), min(natural[-1], budget - sum(widths[:-1])))
+    return widths
+
+
+_CAP = 48  # no column but the last is wider than this
+
+
+def display_zone() -> tzinfo:
+    """The operator's time zone: `--tz` / $WATCHER_TZ, else the machine's local zone."""
+    ctx = click.get_current_context(silent=True)
+    app = ctx.find_root().obj if ctx else None
+    name = getattr(app, "tz", None)
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise click.BadParameter(f"unknown time zone {name!r}", param_hint="--tz") from exc
+    return datetime.now().astimezone().tzinfo or UTC
+
+
+def _table_rows(available: int) -> int:
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.meta.get("watcher.show_all"):
+        return available
+    if "limit" in ctx.params and ctx.get_parameter_source("limit") is ParameterSource.COMMANDLINE:
+        return available
+    return min(available, TABLE_ROWS)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "; ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def _display(value: Any, zone: tzinfo) -> str:
+    """A table cell: dates as dates, times to the second in the operator's zone."""
+    if isinstance(value, str) and _ISO.match(value):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, datetime):
+        return format_time(value, zone)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return "; ".join(_display(v, zone) for v in value)
+    return _cell(value)
+
+
+def format_time(value: datetime, zone: tzinfo) -> str:
+    """Midnight UTC is a list's effective date: shown as that date, not shifted into a zone."""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    utc = aware.astimezone(UTC)
+    if (utc.hour, utc.minute, utc.second, utc.microsecond) == (0, 0, 0, 0):
+        return utc.date().isoformat()
+    return aware.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _show_all(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    ctx.meta["watcher.show_all"] = value
+
+
+def FORMAT_OPTION(func: F) -> F:  # noqa: N802 (used like the click decorators)
+    """--format table|json|csv and --all (every row in a table)."""
+    func = click.option(
+        "--all",
+        "show_all",
+        is_flag=True,
+        expose_value=False,
+        callback=_show_all,
+        help=f"Table: every row (default: the first {TABLE_ROWS}).",
+    )(func)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "json", "csv"]),
+        default="table",
+        show_default=True,
+    )(func)
+
+
+class Progress:
+    """A spinner and a status line on stderr, only when stderr is a terminal: never in pipes
+    or logs."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._status: Any = None
+
+    def __enter__(self) -> Progress:
+        if sys.stderr.isatty():
+            from rich.console import Console
+
+            self._status = Console(stderr=True).status(self.label)
+            self._status.__enter__()
+        return self
+
+    def update(self, label: str) -> None:
+        if self._status is not None:
+            self._status.update(label)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.__exit__(*exc)

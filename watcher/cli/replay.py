@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from watcher.cli.common import App, handled, parse_date, pass_app
-from watcher.pipeline.run import replay
-from watcher.sources.registry import SOURCES
+from watcher.cli.output import Progress
+from watcher.sources.names import SOURCE_NAMES as SOURCES
 
 
 @click.command("replay")
@@ -19,16 +19,44 @@ from watcher.sources.registry import SOURCES
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
+@click.option(
+    "--min-records", type=click.IntRange(0), help="Guard override: accept fewer records (a subset)."
+)
+@click.option("--max-records", type=click.IntRange(1), help="Guard override: the upper bound.")
+@click.option(
+    "--max-removed-share",
+    type=click.FloatRange(0, 1),
+    help="Guard override: the share of the list this import may remove (0-1).",
+)
 @pass_app
 @handled
-def replay_cmd(app: App, source: str, at: str, files: tuple[Path, ...]) -> None:
-    """Import archived files as a dated snapshot (first FILE is the primary, others companions)."""
+def replay_cmd(
+    app: App,
+    source: str,
+    at: str,
+    files: tuple[Path, ...],
+    min_records: int | None,
+    max_records: int | None,
+    max_removed_share: float | None,
+) -> None:
+    """Import archived files as a dated snapshot (first FILE is the primary, others companions).
+
+    The guard options apply to this import only, for bringing in a real subset deliberately."""
+    from watcher.pipeline.run import replay
+
+    when = parse_date(at, "--at")
     rt = app.runtime()
     named = [
         ("primary" if i == 0 else p.name, p.read_bytes(), str(p.resolve()))
         for i, p in enumerate(files)
     ]
-    result = replay(rt, source, parse_date(at, "--at"), named)
+    guards = {
+        "min_records": min_records,
+        "max_records": max_records,
+        "max_removed_share": max_removed_share,
+    }
+    with Progress(f"{source}: importing {files[0].name}"):
+        result = replay(rt, source, when, named, guards)
     click.echo(result.summary())
     if not result.ok:
         sys.exit(1)

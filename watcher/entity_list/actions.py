@@ -50,6 +50,7 @@ class EntityAction:
     document_number: str | None = None
     federal_register_citation: str | None = None  # the rule's own cite, e.g. "88 FR 12170"
     citations: tuple[str, ...] = ()  # every FR cite of the citation cell, split
+    stage: str = "published"  # or "public_inspection": read from the manuscript PDF
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (`watcher fr extract --format json`, the documents' stored actions)."""
@@ -153,7 +154,7 @@ def extract(
     rows: list[EntityAction] = []
     for table in _entity_tables(root):
         rows.extend(parse_entity_list_table(table))
-    actions = _reconcile(rows, parse_instructions(root), warnings)
+    actions = reconcile(rows, parse_instructions(root), warnings)
     finished = [
         replace(
             a,
@@ -235,7 +236,7 @@ def _entity_tables(root: etree._Element) -> Iterable[etree._Element]:
             yield table
 
 
-def _reconcile(
+def reconcile(
     rows: list[EntityAction], instructions: list[Instruction], warnings: list[str]
 ) -> list[EntityAction]:
     """Give each table row the verb of its instruction; removals come from instructions only."""

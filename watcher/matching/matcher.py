@@ -30,6 +30,7 @@ from watcher.matching.topics import (
     compile_topic,
     evaluate,
     is_china_or_unknown,
+    points_elsewhere,
     prepare,
     remark_parts,
 )
@@ -145,11 +146,16 @@ class Matcher:
         countries = tuple(country_code(a.country) for a in entry.addresses)
         found = self._entity_matches(names, entry.entity_type, countries)
         individual = (entry.entity_type or "").lower() == "individual"
+        named = () if individual else tuple(prepare(n) for n in names)
+        addresses = tuple(prepare(a.text()) for a in entry.addresses)
+        elsewhere = points_elsewhere(
+            entry.programs, (i.country for i in entry.ids), entry.remarks, (*named, *addresses)
+        )
         evidence = Evidence(
-            names=() if individual else tuple(prepare(n) for n in names),
-            addresses=tuple(prepare(a.text()) for a in entry.addresses),
+            names=named,
+            addresses=addresses,
             linked=tuple(prepare(t) for t in linked),
-            china_or_unknown=is_china_or_unknown(countries),
+            china_or_unknown=is_china_or_unknown(countries) and not elsewhere,
         )
         return found + [match for match, _ in self._topic_matches(evidence, entry.name)]
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from watcher.matching.normalize import has_han, text_tokens, to_simplified
+from watcher.matching.normalize import country_code, has_han, text_tokens, to_simplified
 
 _CHINA = frozenset({"CN", "HK", "MO"})
 _STREET = frozenset(
@@ -125,6 +125,40 @@ def remark_parts(remarks: str | None) -> tuple[list[str], list[str]]:
 def is_china_or_unknown(countries: Iterable[str | None]) -> bool:
     """True unless some address is outside China: ambiguous place names need this."""
     return all(code is None or code in _CHINA for code in countries)
+
+
+# Sanctions programs named after a country other than China: a party listed under one of them
+# is located by that program (RUSSIA-EO14024's "Altay" is in Altai Krai, not Xinjiang).
+_FOREIGN_PROGRAMS = (
+    "RUSSIA", "UKRAINE", "BELARUS", "IRAN", "SYRIA", "DPRK", "NKOREA", "VENEZUELA", "CUBA",
+    "BURMA", "LIBYA", "SUDAN", "SOMALIA", "YEMEN", "LEBANON", "IRAQ", "MALI", "CAR",
+    "DRCONGO", "BALKANS", "NICARAGUA", "ZIMBABWE", "ETHIOPIA", "CAATSA-RUSSIA",
+)  # fmt: skip
+# Administrative words of other countries' regions ("Altai Krai", "Almaty Oblast").
+_FOREIGN_REGION = frozenset({"krai", "kray", "oblast", "okrug", "respublika"})
+_PARENTHESIS = re.compile(r"\(([^()]{2,40})\)")
+
+
+def points_elsewhere(
+    programs: Iterable[str],
+    id_countries: Iterable[str | None],
+    remarks: str | None,
+    texts: Iterable[Text],
+) -> bool:
+    """Evidence besides addresses that a party is outside China: a country program, an id
+    issued elsewhere (also as written in remarks: "Tax ID No. 2224083790 (Russia)"), or a
+    foreign region word next to the place. Ambiguous place names then do not count."""
+    if any(p.upper().startswith(_FOREIGN_PROGRAMS) for p in programs):
+        return True
+    countries = [country_code(c) for c in id_countries]
+    countries += [country_code(m) for m in _PARENTHESIS.findall(remarks or "")]
+    if not is_china_or_unknown(countries):
+        return True
+    return any(_foreign_region(t.tokens) for t in texts)
+
+
+def _foreign_region(tokens: tuple[str, ...]) -> bool:
+    return any(t in _FOREIGN_REGION for t in tokens[1:])
 
 
 @dataclass(frozen=True)

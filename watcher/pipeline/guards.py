@@ -69,17 +69,17 @@ def compute_changes(
 ) -> list[Change]:
     """The diff against the stored list; `load` reads stored entries by key (changed ones only).
 
-    Unchanged entries (same content hash) take no part in either diff, so leaving them out
+    Unchanged entries (same content hash) take no part in a full diff, so leaving them out
     gives exactly the changes the whole lists would give.
     """
     new = {e.key: e for e in entries}
+    if source.mode == "incremental":
+        # Windows are small, and a source may reconcile against its whole stored window.
+        old = load(list(current))
+        return source.reconcile_window(old, new, diffing.diff_incremental(old, new))
     touched = [
         k for k, e in new.items() if k in current and current[k].content_hash != e.content_hash()
     ]
-    if source.mode == "incremental":
-        old = load(touched)
-        fresh = {k: e for k, e in new.items() if k not in current or k in old}
-        return diffing.diff_incremental(old, fresh)
     old = load([*touched, *(k for k in current if k not in new)])
     fresh = {k: e for k, e in new.items() if k not in current or k in old}
     pairer = getattr(source, "pair_renames", None)

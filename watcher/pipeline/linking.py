@@ -92,12 +92,25 @@ def after_apply(
             snapshot_id=snapshot.id,
             country_code=country_key,
         )
+        for change in changes:
+            stage = next((f.after for f in change.field_changes if f.field == "stage"), None)
+            if change.kind == "removed" and change.before is not None and stage:
+                docs.set_stage(session, change.key, str(stage), now=now)  # dropped / withdrawn
         check_unreflected(session, settings, now)
     elif source in LINKED_SOURCES:
         # Baseline snapshots store no change rows (ids is empty): nothing to link.
         link_changes(session, settings, source, list(zip(ids, changes, strict=False)), now=now)
         if source == CSL:
             check_unreflected(session, settings, now)
+
+
+def follow_hints(session: Session, source: str) -> frozenset[str]:
+    """Extra known keys for a source's `follow`: FR documents still awaiting publication."""
+    if source != FR:
+        return frozenset()
+    from watcher.sources.federal_register import AWAITING
+
+    return frozenset(f"{n}{AWAITING}" for n in docs.awaiting_publication(session))
 
 
 def country_key(country: str | None) -> str | None:

@@ -7,9 +7,11 @@ The daemon's jobs and `watcher run --once` call exactly this; nothing here raise
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -66,11 +68,31 @@ def make_source(settings: Settings, name: str) -> tuple[Source, SourceSettings]:
     return get_source(name, dict(src_settings.options)), src_settings
 
 
+# SQLite has one writer; a transaction that read before another thread committed cannot start
+# writing (SQLITE_BUSY, no waiting), so threads polling one SQLite file take turns at the
+# database while their downloads still overlap.
+_SQLITE_TURN = threading.RLock()
+
+
+@contextmanager
+def db_turn(rt: Runtime) -> Iterator[None]:
+    """Exclusive use of the database for one thread when it is SQLite; free otherwise."""
+    engine = rt.sessions.kw.get("bind")
+    if engine is None or engine.dialect.name != "sqlite":
+        yield
+        return
+    with _SQLITE_TURN:
+        yield
+
+
 def run_source(rt: Runtime, name: str) -> RunResult:
     """Poll one source; record the run whatever happens."""
     started = rt.clock()
     t0 = time.monotonic()
-    with locks.source_lock(rt.sessions, name, rt.holder, now=started) as acquired:
+    lease = ExitStack()
+    with db_turn(rt):
+        acquired = lease.enter_context(locks.source_lock(rt.sessions, name, rt.holder, now=started))
+    with lease:
         if not acquired:
             return RunResult(name, "skipped", error="another process is polling this source")
         try:
@@ -84,12 +106,16 @@ def run_source(rt: Runtime, name: str) -> RunResult:
 
 def _poll(rt: Runtime, name: str, started: datetime, t0: float) -> RunResult:
     source, settings = make_source(rt.settings, name)
-    with transaction(rt.sessions) as session:
+    with db_turn(rt), transaction(rt.sessions) as session:
         state = store.get_state(session, name)
-        known = store.current_keys(session, name) if source.mode == "incremental" else frozenset()
+        known = (
+            store.current_keys(session, name) | linking.follow_hints(session, name)
+            if source.mode == "incremental"
+            else frozenset()
+        )
     files, validators = fetch_files(rt, source, settings, state.validators, known)
     if files is None:  # 304 on the primary file
-        with transaction(rt.sessions) as session:
+        with db_turn(rt), transaction(rt.sessions) as session:
             _book(
                 rt, session, name, started, t0, "unchanged", http_status=304, validators=validators
             )
@@ -97,7 +123,8 @@ def _poll(rt: Runtime, name: str, started: datetime, t0: float) -> RunResult:
     raw = RawSnapshot(
         name, tuple(files), source.digest({f.name: f.content for f in files}), started
     )
-    return ingest(rt, source, settings, raw, validators=validators, t0=t0)
+    with db_turn(rt):
+        return ingest(rt, source, settings, raw, validators=validators, t0=t0)
 
 
 def fetch_files(
@@ -184,7 +211,8 @@ def ingest(
             parsed = parse_and_guard(source, settings, raw, current)
         except (ParseError, GuardError) as exc:
             return _reject(rt, session, raw, exc, validators, t0, origin, effective_at)
-        when = _effective(raw, parsed, last_good or latest, effective_at)
+        # A rejected snapshot never counts for ordering: it is not history.
+        when = _effective(raw, parsed, last_good, effective_at)
         snapshot = store.add_snapshot(
             session,
             name,
@@ -243,9 +271,8 @@ def _apply(
     )
     if baseline:
         return RunResult(source.name, "baseline", snapshot.id, len(parsed.entries))
-    n_matches, n_alerts = match_and_queue(
-        session, rt.settings, source, list(zip(ids, changes, strict=True)), now=rt.clock()
-    )
+    stored = [(i, c) for i, c in zip(ids, changes, strict=True) if source.alertable(c)]
+    n_matches, n_alerts = match_and_queue(session, rt.settings, source, stored, now=rt.clock())
     return RunResult(
         source.name,
         "new_snapshot",
@@ -266,7 +293,7 @@ def _effective(
     if explicit is not None:
         if last is not None and explicit <= last.effective_at:
             raise StoreError(
-                f"{raw.source}: snapshot dated {explicit.date()} is not after the latest "
+                f"snapshot dated {explicit.date()} is not after the latest good one "
                 f"({last.effective_at.date()}); history is append-only"
             )
         return explicit
@@ -277,7 +304,7 @@ def _effective(
     )
     if last is not None and when <= last.effective_at:
         raise StoreError(
-            f"{raw.source}: fetch time {when} is not after the latest snapshot {last.effective_at}"
+            f"fetch time {when} is not after the latest good snapshot {last.effective_at}"
         )
     return when
 
@@ -327,7 +354,7 @@ def _reject(
 
 def _record_failure(rt: Runtime, name: str, started: datetime, t0: float, message: str) -> None:
     try:
-        with transaction(rt.sessions) as session:
+        with db_turn(rt), transaction(rt.sessions) as session:
             state = _book(rt, session, name, started, t0, "error", success=False, error=message)
             alerting.check_failing(session, rt.settings, state, now=started)
     except Exception:  # noqa: BLE001 - the database itself may be what failed
@@ -335,10 +362,16 @@ def _record_failure(rt: Runtime, name: str, started: datetime, t0: float, messag
 
 
 def replay(
-    rt: Runtime, name: str, at: datetime, paths: Sequence[tuple[str, bytes, str]]
+    rt: Runtime,
+    name: str,
+    at: datetime,
+    paths: Sequence[tuple[str, bytes, str]],
+    guards: Mapping[str, Any] | None = None,
 ) -> RunResult:
-    """Import archived files (logical name, bytes, origin path) as a snapshot dated `at`."""
+    """Import archived files (logical name, bytes, origin path) as a snapshot dated `at`;
+    `guards` overrides min_records / max_records / max_removed_share for this import only."""
     source, settings = make_source(rt.settings, name)
+    settings = replace(settings, **{k: v for k, v in (guards or {}).items() if v is not None})
     files = tuple(FetchedFile(n, f"file://{p}", data, 200) for n, data, p in paths)
     raw = RawSnapshot(name, files, source.digest({f.name: f.content for f in files}), rt.clock())
     try:

@@ -21,8 +21,9 @@ from watcher.dates import parse_instant
 from watcher.health import enabled_sources, staleness
 from watcher.runtime import Runtime
 from watcher.service.metrics import make_registry
+from watcher.service.web import mount_web
 from watcher.sources.registry import SOURCES
-from watcher.store import outbox, queries
+from watcher.store import documents, outbox, queries
 from watcher.store import snapshots as store
 from watcher.store.engine import ping, transaction
 from watcher.store.records import SnapshotInfo
@@ -38,6 +39,10 @@ def create_app(rt: Runtime, token: str | None) -> FastAPI:
         title="watcher",
         version="0.1.0",
         description="Read-only view of US sanctions and export-control list changes.",
+        # Swagger UI and ReDoc load their scripts from a CDN: blank on an air-gapped host.
+        # The schema stays at /openapi.json for any viewer the operator has.
+        docs_url=None,
+        redoc_url=None,
     )
     registry = make_registry(rt)
 
@@ -59,6 +64,7 @@ def create_app(rt: Runtime, token: str | None) -> FastAPI:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(_api_router(rt), dependencies=[Depends(_auth_dependency(token))])
+    mount_web(app, rt, token)
     return app
 
 
@@ -190,7 +196,12 @@ def source_rows(rt: Runtime) -> list[dict[str, Any]]:
     """The `watcher sources` rows."""
     with transaction(rt.sessions) as session:
         found = queries.source_statuses(session, rt.settings, list(SOURCES), rt.clock())
-    return [s.to_dict() for s in found]
+        leads = documents.lead_times(session)
+    rows = [s.to_dict() for s in found]
+    for row in rows:
+        if row["source"] == documents.FR_SOURCE:
+            row["lead_times"] = leads  # public inspection seen -> published, per document
+    return rows
 
 
 def snapshot_row(s: SnapshotInfo) -> dict[str, Any]:

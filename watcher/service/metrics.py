@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from watcher.health import enabled_sources, staleness
 from watcher.runtime import Runtime
+from watcher.store import documents, stats
 from watcher.store import snapshots as store
-from watcher.store import stats
 from watcher.store.engine import transaction
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,19 @@ def _families(rt: Runtime, session: Session) -> Iterator[Metric]:
     yield _matches_counter(session)
     yield _alerts_gauge(session)
     yield _dispatch_histogram(session)
+    yield _lead_time_gauge(session)
+
+
+def _lead_time_gauge(session: Session) -> Metric:
+    """Per document: how long before publication it was seen on public inspection."""
+    family = GaugeMetricFamily(
+        "watcher_fr_public_inspection_lead_seconds",
+        "Federal Register documents: seen on public inspection -> published (seconds)",
+        labels=["document"],
+    )
+    for lead in documents.lead_times(session):
+        family.add_metric([lead["document_number"]], float(lead["lead_time_seconds"] or 0.0))
+    return family
 
 
 def _source_families(rt: Runtime, session: Session, names: Sequence[str]) -> Iterator[Metric]:

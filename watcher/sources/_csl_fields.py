@@ -34,7 +34,6 @@ OFAC_CODES = frozenset({"CMIC", "SDN", "SSI", "FSE", "PLC", "CAP", "MBS"})
 _PAREN = re.compile(r"\(([^()]+)\)")
 _CODE = re.compile(r"[A-Z]{2}")
 _ZIP = re.compile(r"\d{5}(-\d{4})?")
-_NON_WORD = re.compile(r"[\W_]+")
 
 
 def list_code(source_name: str) -> tuple[str, bool]:

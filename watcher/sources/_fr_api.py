@@ -122,6 +122,16 @@ def is_entity_list_rule(record: Mapping[str, Any]) -> bool:
     return bool(_ENTITY_LIST.search(text))
 
 
+def concerns_lists(record: Mapping[str, Any], agencies: Sequence[str]) -> bool:
+    """A BIS or OFAC document (of the watched agencies) whose title or abstract names the
+    Entity List: the documents whose public-inspection PDF is worth reading."""
+    slugs = set(agency_slugs(record))
+    if slugs and not slugs & set(agencies):
+        return False
+    text = " ".join(str(record.get(k) or "") for k in ("title", "abstract", "action"))
+    return bool(_ENTITY_LIST.search(text))
+
+
 def full_text_url(record: Mapping[str, Any]) -> str | None:
     """The record's full_text_xml_url, else the documented pattern from date and number."""
     url = record.get("full_text_xml_url")

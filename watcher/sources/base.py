@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from watcher.models import ParseResult
+from watcher.models import Change, Entry, ParseResult
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,16 @@ class Source(ABC):
         for name in sorted(files):
             h.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
         return h.hexdigest()
+
+    def reconcile_window(
+        self, old: Mapping[str, Entry], new: Mapping[str, Entry], changes: list[Change]
+    ) -> list[Change]:
+        """An incremental source's say on the plain diff of its window (default: as is)."""
+        return changes
+
+    def alertable(self, change: Change) -> bool:
+        """Whether a stored change is matched and alerted; a source may silence bookkeeping."""
+        return True
 
     @abstractmethod
     def parse(self, files: Mapping[str, bytes]) -> ParseResult:

@@ -9,6 +9,12 @@ the published document are one entry (publication shows up as a modification: th
 entity action of a rule is an entry of its own (list code EL) keyed
 `{document}:{action}:{country}:{name}`.
 
+Public inspection: each Entity List document on the public-inspection list (BIS or OFAC, title
+or abstract naming the Entity List) has its PDF fetched (`pdf:{number}`, cache-buster dropped)
+and read as the agency's manuscript (`entity_list.manuscript`); its actions carry `raw.stage =
+"public_inspection"` under the keys the published XML will use, and `_fr_stages` reconciles the
+two at publication. `pi_pdf = false` turns the PDFs off.
+
 `cfr_references` is not a query condition: the API ANDs conditions, which would drop every
 OFAC document; it only widens which documents count as Entity List rules.
 """
@@ -22,15 +28,22 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from watcher.config.values import Duration
-from watcher.entity_list.actions import EntityAction, extract
+from watcher.entity_list.actions import EntityAction, Extraction, extract
+from watcher.entity_list.manuscript import extract_manuscript
+from watcher.entity_list.pdf_text import is_pdf, pdf_text
 from watcher.errors import ParseError
-from watcher.models import Address, Entry, ParseResult, make_entry
+from watcher.models import Address, Change, Entry, ParseResult, make_entry
 from watcher.sources import _fr_api as api
+from watcher.sources import _fr_stages as stages
 from watcher.sources.base import FetchPlan, Source
 
 DEFAULT_AGENCIES = ("industry-and-security-bureau", "foreign-assets-control-office")
 DEFAULT_CFR_REFERENCES = ("15 CFR 744",)
 FULLTEXT = "fulltext:"
+PDF = "pdf:"
+# A marker the pipeline adds to the known keys (`linking.follow_hints`): this document's actions
+# are known only from public inspection, so its published full text is still wanted.
+AWAITING = ":awaiting-publication"
 
 
 class FederalRegister(Source):
@@ -46,6 +59,7 @@ class FederalRegister(Source):
         "max_pages": int,
         "fetch_full_text": bool,
         "csl_lag": Duration,  # how long the CSL may lag an FR action (pipeline.linking)
+        "pi_pdf": bool,  # read public-inspection PDFs of Entity List documents
     }
 
     @property
@@ -64,14 +78,14 @@ class FederalRegister(Source):
         self, name: str, url: str, content: bytes, known_keys: frozenset[str]
     ) -> list[tuple[str, str]]:
         """Full texts of new Entity List rules, then the next page unless it is all known."""
-        if name.startswith(FULLTEXT):
+        if name.startswith((FULLTEXT, PDF)):
             return []
         try:
             data = api.load_page(content, name)
             records = api.page_records(data, name)
         except ParseError:
             return []  # parse() reports it; nothing sensible to follow
-        out = self._full_texts(records, known_keys)
+        out = self._full_texts(records, known_keys) + self._pdfs(records, known_keys)
         next_url = data.get("next_page_url")
         page = _page_number(name)
         max_pages = int(self.options.get("max_pages", 20))
@@ -93,7 +107,8 @@ class FederalRegister(Source):
             return []
         # A rule counts as done once any of its actions is stored (PI records share the
         # document key, so the document key alone says nothing about the full text).
-        done = {k.split(":", 1)[0] for k in known_keys if ":" in k}
+        awaiting = {k[: -len(AWAITING)] for k in known_keys if k.endswith(AWAITING)}
+        done = {k.split(":", 1)[0] for k in known_keys if ":" in k} - awaiting
         out = []
         for record in records:
             key = api.doc_key(record)
@@ -103,6 +118,33 @@ class FederalRegister(Source):
             if url:
                 out.append((f"{FULLTEXT}{key}", url))
         return out
+
+    def _pdfs(
+        self, records: Sequence[Mapping[str, Any]], known_keys: frozenset[str]
+    ) -> list[tuple[str, str]]:
+        """Public-inspection PDFs of Entity List documents whose actions are not stored yet."""
+        if not (self.options.get("pi_pdf", True) and self.options.get("fetch_full_text", True)):
+            return []
+        done = {k.split(":", 1)[0] for k in known_keys if ":" in k}
+        out = []
+        for record in records:
+            key = api.doc_key(record)
+            url = record.get("pdf_url") or record.get("public_inspection_pdf_url")
+            if key in done or not api.is_public_inspection(record) or not isinstance(url, str):
+                continue
+            if api.concerns_lists(record, self.agencies):
+                out.append((f"{PDF}{key}", api.strip_cache_buster(url)))
+        return out
+
+    def reconcile_window(
+        self, old: Mapping[str, Entry], new: Mapping[str, Entry], changes: list[Change]
+    ) -> list[Change]:
+        """Public-inspection actions reconciled with the published ones (`_fr_stages`)."""
+        read = bool(self.options.get("public_inspection", True))
+        return stages.diff_stages(old, new, changes, pi_list_read=read)
+
+    def alertable(self, change: Change) -> bool:
+        return stages.alertable(change)
 
     def _is_rule(self, record: Mapping[str, Any]) -> bool:
         if api.is_entity_list_rule(record):
@@ -120,7 +162,7 @@ class FederalRegister(Source):
         h = hashlib.sha256()
         for name in sorted(files):
             blob = files[name]
-            if not name.startswith(FULLTEXT):
+            if not name.startswith((FULLTEXT, PDF)):
                 try:
                     data = api.canonical(json.loads(blob))
                     blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
@@ -133,9 +175,13 @@ class FederalRegister(Source):
         """Documents (published and public inspection) and the actions of fetched full texts."""
         records: dict[str, dict[str, Any]] = {}
         full_texts: dict[str, bytes] = {}
+        pdfs: dict[str, bytes] = {}
         for name in sorted(files):
             if name.startswith(FULLTEXT):
                 full_texts[name[len(FULLTEXT) :]] = files[name]
+                continue
+            if name.startswith(PDF):
+                pdfs[name[len(PDF) :]] = files[name]
                 continue
             for record in api.page_records(api.load_page(files[name], name), name):
                 self._collect(records, api.canonical(record))
@@ -144,6 +190,12 @@ class FederalRegister(Source):
         actions: dict[str, list[dict[str, Any]]] = {}
         for number, xml in sorted(full_texts.items()):
             doc_entries, doc_actions = _action_entries(number, xml, records.get(number), warnings)
+            entries += doc_entries
+            actions[number] = doc_actions
+        for number, pdf in sorted(pdfs.items()):
+            if number in full_texts:  # published in the same poll: the XML is the authority
+                continue
+            doc_entries, doc_actions = _action_entries(number, pdf, records.get(number), warnings)
             entries += doc_entries
             actions[number] = doc_actions
         published = [r.get("publication_date") for r in records.values() if not r["_pi"]]
@@ -223,6 +275,7 @@ def action_entry(action: EntityAction, record: Mapping[str, Any] | None) -> Entr
         },
         raw={
             "action": action.action,
+            "stage": action.stage,
             "country": action.country,
             "document_number": action.document_number,
             "document_title": record.get("title"),
@@ -230,24 +283,19 @@ def action_entry(action: EntityAction, record: Mapping[str, Any] | None) -> Entr
             "license_policy": action.license_policy,
             "table_citation": action.citation,
             "html_url": record.get("html_url"),
+            "pdf_url": record.get("pdf_url") if action.stage == stages.PI else None,
             "effective_date": action.effective_date,
         },
     )
 
 
 def _action_entries(
-    number: str, xml: bytes, record: Mapping[str, Any] | None, warnings: list[str]
+    number: str, content: bytes, record: Mapping[str, Any] | None, warnings: list[str]
 ) -> tuple[list[Entry], list[dict[str, Any]]]:
     """A broken full text is a warning, not a rejected fetch: it is fetched again next poll."""
     record = record or {}
     try:
-        result = extract(
-            xml,
-            document_number=number,
-            citation=record.get("citation"),
-            effective_date=record.get("effective_on"),
-            publication_date=record.get("publication_date"),
-        )
+        result = read_actions(content, number, record)
     except ParseError as exc:
         warnings.append(f"full text of {number}: {exc}")
         return [], []
@@ -256,6 +304,25 @@ def _action_entries(
         warnings.append(f"{number}: no entity actions found in the full text")
     good = [a for a in result.actions if a.name]
     return [action_entry(a, record) for a in good], [a.to_dict() for a in good]
+
+
+def read_actions(content: bytes, number: str | None, record: Mapping[str, Any]) -> Extraction:
+    """A published XML full text, a public-inspection PDF, or the text of one (`.txt`)."""
+    if is_pdf(content) or not content.lstrip().startswith(b"<"):
+        text = pdf_text(content) if is_pdf(content) else content.decode("utf-8", "replace")
+        return extract_manuscript(
+            text,
+            document_number=number,
+            publication_date=record.get("publication_date"),
+            effective_date=record.get("effective_on"),
+        )
+    return extract(
+        content,
+        document_number=number,
+        citation=record.get("citation"),
+        effective_date=record.get("effective_on"),
+        publication_date=record.get("publication_date"),
+    )
 
 
 def _cfr_references(record: Mapping[str, Any]) -> list[str]:

@@ -68,7 +68,15 @@ class DocumentInfo:
             "public_inspection_seen": iso(self.public_inspection_seen),
             "published_seen": iso(self.published_seen),
             "actions_seen": iso(self.actions_seen),
+            "lead_time_seconds": self.lead_time_seconds,
         }
+
+    @property
+    def lead_time_seconds(self) -> float | None:
+        """How long before publication the document was seen on public inspection."""
+        if self.public_inspection_seen is None or self.published_seen is None:
+            return None
+        return (self.published_seen - self.public_inspection_seen).total_seconds()
 
 
 @dataclass(frozen=True)
@@ -174,6 +182,7 @@ def _record_actions(
             select(DocumentActionRow.key).where(DocumentActionRow.document_number == number)
         )
     )
+    _restage(session, number, actions, now)
     for a in actions:
         key = str(a.get("key") or "")
         if not key or key in known:
@@ -194,8 +203,43 @@ def _record_actions(
                 names=names,
                 publication_date=doc.publication_date,
                 first_seen=now,
+                stage=str(a.get("stage") or "published"),
+                staged_at=now,
             )
         )
+
+
+def _restage(
+    session: Session, number: str, actions: Sequence[Mapping[str, Any]], now: datetime
+) -> None:
+    """Published actions promote the stored public-inspection ones (same key) in place."""
+    stages = {str(a.get("key")): str(a.get("stage") or "published") for a in actions}
+    rows = session.scalars(
+        select(DocumentActionRow).where(DocumentActionRow.document_number == number)
+    )
+    for row in rows:
+        stage = stages.get(row.key)
+        if stage is not None and stage != row.stage:
+            row.stage, row.staged_at = stage, now
+
+
+def set_stage(session: Session, key: str, stage: str, *, now: datetime) -> bool:
+    """Mark one stored action (e.g. withdrawn before publication); False if not stored."""
+    row = session.scalars(select(DocumentActionRow).where(DocumentActionRow.key == key)).first()
+    if row is None:
+        return False
+    row.stage, row.staged_at = stage, now
+    session.flush()
+    return True
+
+
+def awaiting_publication(session: Session) -> list[str]:
+    """Documents whose actions are known only from public inspection so far."""
+    rows = session.execute(select(DocumentActionRow.document_number, DocumentActionRow.stage))
+    stages: dict[str, set[str]] = {}
+    for number, stage in rows:
+        stages.setdefault(number, set()).add(stage)
+    return sorted(n for n, s in stages.items() if s == {"public_inspection"})
 
 
 def get_document(session: Session, number: str) -> DocumentInfo | None:
@@ -314,3 +358,31 @@ def current_list(session: Session, source: str, list_code: str) -> list[Entry]:
         )
     )
     return [Entry.from_dict(d) for d in rows]
+
+
+def lead_times(session: Session, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Documents seen on public inspection and then published, newest publication first."""
+    q = (
+        select(DocumentRow)
+        .where(
+            DocumentRow.public_inspection_seen.is_not(None), DocumentRow.published_seen.is_not(None)
+        )
+        .order_by(DocumentRow.published_seen.desc(), DocumentRow.document_number.desc())
+        .limit(limit)
+    )
+    out = []
+    for row in session.scalars(q):
+        info = _document_info(row)
+        out.append(
+            {
+                "document_number": info.document_number,
+                "public_inspection_seen": iso(info.public_inspection_seen),
+                "published_seen": iso(info.published_seen),
+                "lead_time_seconds": info.lead_time_seconds,
+            }
+        )
+    return out
+
+
+def iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value else None

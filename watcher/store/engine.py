@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -67,3 +69,39 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
+
+
+_REVISION = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*['\"]?([\w]+)", re.M)
+
+
+def head_revision() -> str | None:
+    """The newest migration, read from the version files' text: importing alembic to ask it
+    costs most of a listing command's start-up."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in resources.files("watcher_migrations").joinpath("versions").iterdir():
+        if not path.name.endswith(".py"):
+            continue
+        for kind, value in _REVISION.findall(path.read_text("utf-8")):
+            (revisions if kind == "revision" else parents).add(value)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def at_head(engine: Engine) -> bool:
+    """Is the database already at the newest migration (then `upgrade` has nothing to do)?"""
+    head = head_revision()
+    if head is None:
+        return False
+    try:
+        with engine.connect() as conn:
+            current = conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
+            return list(current) == [head]
+    except DBAPIError:
+        return False
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Migrate only when needed, so read-only commands start fast."""
+    if not at_head(engine):
+        upgrade(engine)

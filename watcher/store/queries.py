@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from watcher.config import Settings
@@ -52,6 +54,69 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
+@dataclass(frozen=True)
+class ChangeFilter:
+    """What the CLI, the API and the web timeline filter changes by (all optional)."""
+
+    source: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    entity: str | None = None  # name, any field, or watch name contains this text
+    kind: str | None = None
+    list_code: str | None = None
+    tag: str | None = None  # a match carries this tag (watch-entry tag or topic name)
+    watch: str | None = None  # a match with this watch entity or topic (exact name)
+    key: str | None = None
+
+
+def _joined() -> Select[Any]:
+    return select(ChangeRow, EntryVersionRow.data).join(
+        EntryVersionRow,
+        EntryVersionRow.id
+        == func.coalesce(ChangeRow.after_version_id, ChangeRow.before_version_id),
+    )
+
+
+def _conditions(f: ChangeFilter) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    for column, value in (
+        (ChangeRow.source, f.source),
+        (ChangeRow.kind, f.kind),
+        (ChangeRow.list_code, f.list_code),
+        (ChangeRow.key, f.key),
+    ):
+        if value:
+            out.append(column == value)
+    if f.since:
+        out.append(ChangeRow.effective_at >= f.since)
+    if f.until:
+        out.append(ChangeRow.effective_at < f.until)
+    if f.watch:
+        out.append(ChangeRow.id.in_(select(MatchRow.change_id).where(MatchRow.watch == f.watch)))
+    if f.tag:
+        tagged = _like(json.dumps(f.tag, ensure_ascii=False))
+        out.append(
+            ChangeRow.id.in_(
+                select(MatchRow.change_id).where(
+                    func.lower(cast(MatchRow.tags, String)).like(tagged, escape="\\")
+                )
+            )
+        )
+    if f.entity:
+        pattern = _like(f.entity)
+        watched = select(MatchRow.change_id).where(
+            func.lower(MatchRow.watch).like(pattern, escape="\\")
+        )
+        out.append(
+            or_(
+                func.lower(ChangeRow.name).like(pattern, escape="\\"),
+                func.lower(cast(EntryVersionRow.data, String)).like(pattern, escape="\\"),
+                ChangeRow.id.in_(watched),
+            )
+        )
+    return out
+
+
 def list_changes(
     session: Session,
     *,
@@ -63,35 +128,24 @@ def list_changes(
     list_code: str | None = None,
     limit: int | None = 1000,
     after_id: int | None = None,
+    where: ChangeFilter | None = None,
+    before: tuple[datetime, int] | None = None,
 ) -> list[ChangeInfo]:
-    """Changes newest first; dates filter on the date the change took effect."""
-    q = select(ChangeRow, EntryVersionRow.data).join(
-        EntryVersionRow,
-        EntryVersionRow.id
-        == func.coalesce(ChangeRow.after_version_id, ChangeRow.before_version_id),
-    )
-    if source:
-        q = q.where(ChangeRow.source == source)
-    if since:
-        q = q.where(ChangeRow.effective_at >= since)
-    if until:
-        q = q.where(ChangeRow.effective_at < until)
-    if kind:
-        q = q.where(ChangeRow.kind == kind)
-    if list_code:
-        q = q.where(ChangeRow.list_code == list_code)
+    """Changes newest first; dates filter on the date the change took effect.
+
+    `where` replaces the single filters; `before` (effective_at, id) is the timeline's cursor:
+    only changes listed after that one, so pages stay stable while new changes arrive.
+    """
+    f = where or ChangeFilter(source, since, until, entity, kind, list_code)
+    q = _joined().where(*_conditions(f))
     if after_id:
         q = q.where(ChangeRow.id > after_id)
-    if entity:
-        pattern = _like(entity)
-        watched = select(MatchRow.change_id).where(
-            func.lower(MatchRow.watch).like(pattern, escape="\\")
-        )
+    if before:
+        at, last = before
         q = q.where(
             or_(
-                func.lower(ChangeRow.name).like(pattern, escape="\\"),
-                func.lower(cast(EntryVersionRow.data, String)).like(pattern, escape="\\"),
-                ChangeRow.id.in_(watched),
+                ChangeRow.effective_at < at,
+                and_(ChangeRow.effective_at == at, ChangeRow.id < last),
             )
         )
     q = q.order_by(ChangeRow.effective_at.desc(), ChangeRow.id.desc())
@@ -100,6 +154,23 @@ def list_changes(
     rows = session.execute(q).all()
     matches = _matches_for(session, [r[0].id for r in rows])
     return [_change_info(row, data, matches.get(row.id, ())) for row, data in rows]
+
+
+def count_changes(session: Session, where: ChangeFilter) -> list[tuple[str, str, str, int]]:
+    """(UTC day as YYYY-MM-DD, source, list code, changes) for every day with changes."""
+    if session.get_bind().dialect.name == "postgresql":
+        day = func.to_char(func.timezone("UTC", ChangeRow.effective_at), "YYYY-MM-DD")
+    else:
+        day = func.substr(cast(ChangeRow.effective_at, String), 1, 10)
+    needs_data = bool(where.entity)
+    base = _joined() if needs_data else select(ChangeRow)
+    q = (
+        base.with_only_columns(day, ChangeRow.source, ChangeRow.list_code, func.count())
+        .where(*_conditions(where))
+        .group_by(day, ChangeRow.source, ChangeRow.list_code)
+        .order_by(day)
+    )
+    return [(str(d), s, c, int(n)) for d, s, c, n in session.execute(q)]
 
 
 def _matches_for(session: Session, change_ids: Sequence[int]) -> dict[int, tuple[MatchInfo, ...]]:
@@ -266,3 +337,26 @@ def first_listed(session: Session, source: str, key: str) -> datetime | None:
             break
         since = start
     return since
+
+
+def current_texts(session: Session) -> list[tuple[int, str]]:
+    """Every current entry version as (id, its stored JSON text): screening prefilters on the
+    text and decodes only the few candidates (`versions_by_id`)."""
+    q = select(EntryVersionRow.id, cast(EntryVersionRow.data, String)).where(
+        EntryVersionRow.valid_to_snapshot.is_(None)
+    )
+    return [(i, text or "") for i, text in session.execute(q)]
+
+
+def versions_by_id(session: Session, ids: Sequence[int]) -> list[EntryRecord]:
+    out: list[EntryRecord] = []
+    for start in range(0, len(ids), 500):
+        q = (
+            select(EntryVersionRow, _From.effective_at)
+            .join(_From, _From.id == EntryVersionRow.valid_from_snapshot)
+            .where(EntryVersionRow.id.in_(ids[start : start + 500]))
+        )
+        out += [
+            EntryRecord(Entry.from_dict(r.data), r.id, vf, None) for r, vf in session.execute(q)
+        ]
+    return out

@@ -140,10 +140,22 @@ class SourceStatus:
     stale: bool
     entries: int
 
+    @property
+    def state(self) -> str:
+        """One word an operator reads first: a source never polled is not "stale"."""
+        if not self.enabled:
+            return "disabled"
+        if self.last_check is None:
+            return "never polled"
+        if self.stale:
+            return "stale"
+        return "failing" if self.failures else "ok"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "enabled": self.enabled,
+            "state": self.state,
             "interval_s": self.interval_s,
             "last_check": self.last_check.isoformat() if self.last_check else None,
             "last_success": self.last_success.isoformat() if self.last_success else None,

@@ -261,6 +261,9 @@ class DocumentActionRow(Base):
     first_seen: Mapped[datetime] = mapped_column(UtcDateTime())
     reflected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # seen in the CSL
     reflected_by: Mapped[str | None] = mapped_column(Text)
+    # public_inspection / published / dropped at publication / withdrawn (`_fr_stages`)
+    stage: Mapped[str] = mapped_column(String(32), default="published", server_default="published")
+    staged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # when the stage was set
 
 
 class LinkRow(Base):

@@ -1,0 +1,129 @@
+"""Screen one name, written in any script, against list entries (which are in Latin script).
+
+Two paths, and every hit says which one it took:
+- `direct`: the query itself (Han simplified or traditional, pinyin with or without tones or
+  spaces, Uyghur Latin spellings are all normalized to the same ASCII tokens) against the
+  listed names and aliases;
+- `watchlist`: the query names a watch entity (its name or any alias: 海康威视 is an alias of
+  Hikvision), and that entity's names and aliases are screened too, so a Chinese query finds
+  the Latin listing.
+
+A cheap token prefilter keeps whole-list screening fast: an entry reaches the (costly) matcher
+only when one of its words could share a blocking key with a screened name.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from watcher.matching.matcher import Match, Matcher, build_matcher
+from watcher.matching.normalize import ascii_words, has_han, normalize
+from watcher.models import Entry, WatchEntity
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class ScreenHit:
+    """One listed entry that matched, and how."""
+
+    match: Match
+    path: str  # "direct" or "watchlist"
+    via: str  # for "watchlist": which watch entity the query named, and why
+
+
+@dataclass(frozen=True)
+class Screener:
+    """The query and the watch entities it names, indexed once; `screen` one entry at a time."""
+
+    query: str
+    matcher: Matcher
+    via: Mapping[str, str]  # watch entity name -> how the query resolved to it
+    pattern: re.Pattern[str]  # a screened word, or the 4-letter prefix of a longer one
+    compacts: tuple[str, ...]
+
+    def screen(self, entry: Entry) -> ScreenHit | None:
+        """The best match of this entry against the query or a watch entity it names."""
+        best: ScreenHit | None = None
+        for match in self.matcher.match_entry(entry):
+            if match.kind != "entity":
+                continue
+            hit = self._hit(match)
+            if best is None or (match.score, hit.path == "direct") > (
+                best.match.score,
+                best.path == "direct",
+            ):
+                best = hit
+        return best
+
+    def _hit(self, match: Match) -> ScreenHit:
+        if match.matched_text == self.query or match.watch not in self.via:
+            return ScreenHit(match, "direct", "")
+        return ScreenHit(match, "watchlist", self.via[match.watch])
+
+    def could_match(self, text: str) -> bool:
+        """Might an entry whose names occur in `text` match at all? A superset of the matcher's
+        blocking (a shared word, 4-letter prefix or compact prefix); text the cheap fold cannot
+        reduce to ASCII always goes to the matcher."""
+        if "\\u" in text:
+            return True
+        folded = text.casefold()
+        if not folded.isascii():
+            folded = unicodedata.normalize("NFKD", folded)
+            folded = "".join(c for c in folded if not unicodedata.combining(c))
+            if not folded.isascii():
+                return True
+        if self.pattern.search(folded):
+            return True
+        joined = _NON_WORD.sub("", folded)
+        return any(c in joined for c in self.compacts)
+
+
+def build_screener(
+    query: str, watchlist: Iterable[WatchEntity], threshold: float = 88.0
+) -> Screener:
+    """Resolve the query against the watchlist, then index the query and the entities it names."""
+    entities = _unique(watchlist)
+    forms = query_forms(query)
+    watch = build_matcher(entities, [], threshold=threshold)
+    resolved = sorted((m for form in forms for m in watch.match_name(form)), key=lambda m: -m.score)
+    by_name = {e.name: e for e in entities}
+    named = [by_name[m.watch] for m in resolved if m.kind == "entity" and m.watch in by_name]
+    via: dict[str, str] = {}
+    for m in resolved:
+        if m.watch in by_name and m.kind == "entity":
+            label = "alias" if m.method == "alias" else "name"
+            via.setdefault(
+                m.watch, f"{m.watch} (its {label} '{m.matched_text}', {m.method} {m.score:g})"
+            )
+    screened = [WatchEntity(query, forms[1:], (), None, None, None)]
+    screened += list({e.name: e for e in named if e.name != query}.values())
+    norms = [normalize(n) for e in screened for n in (e.name, *e.aliases)]
+    tokens = {t for f in norms for t in f.tokens}
+    words = {re.escape(t[:4]) if len(t) >= 4 else re.escape(t) + "(?![a-z0-9])" for t in tokens}
+    return Screener(
+        query=query,
+        matcher=build_matcher(screened, [], threshold=threshold),
+        via=via,
+        pattern=re.compile("(?<![a-z0-9])(?:" + "|".join(sorted(words) or ["(?!)"]) + ")"),
+        compacts=tuple(sorted({f.compact[:6] for f in norms if f.compact})),
+    )
+
+
+def query_forms(query: str) -> tuple[str, ...]:
+    """The query, and for a query without Han its words run together: syllable-by-syllable
+    pinyin ("yī lí hā sà kè") would otherwise lose "sa" and "ju" to legal-form removal, and
+    a Han name compares as one run of syllables."""
+    joined = ascii_words(query).replace(" ", "")
+    return (query,) if has_han(query) or not joined or joined == query else (query, joined)
+
+
+def _unique(entities: Iterable[WatchEntity]) -> Sequence[WatchEntity]:
+    """First entity of each name wins (config over bundled, as the store syncs them)."""
+    seen: dict[str, WatchEntity] = {}
+    for e in entities:
+        seen.setdefault(e.name, e)
+    return list(seen.values())
