@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from watcher.models import Change, ChangeKind, Entry, FieldChange
@@ -91,8 +91,8 @@ def diff_incremental(old: Mapping[str, Entry], new: Mapping[str, Entry]) -> list
     return changes
 
 
-def removed_share(old: Mapping[str, Entry], new: Mapping[str, Entry]) -> float:
-    """Share of the last good list that a new snapshot would remove (the mass-removal guard)."""
+def removed_share(old: Collection[str], new: Collection[str]) -> float:
+    """Share of the last good list (its keys) that a new snapshot would remove (the guard)."""
     if not old:
         return 0.0
-    return len(old.keys() - new.keys()) / len(old)
+    return sum(1 for key in old if key not in new) / len(old)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from watcher.config import Settings, SourceSettings
 from watcher.errors import FetchError, GuardError, ParseError, StoreError, WatcherError
 from watcher.http import Validators, fetch
-from watcher.models import FetchedFile, ParseResult, RawSnapshot
+from watcher.models import Entry, FetchedFile, ParseResult, RawSnapshot
 from watcher.pipeline import linking
 from watcher.pipeline.guards import compute_changes, parse_and_guard
 from watcher.pipeline.matches import match_and_queue
@@ -29,7 +29,7 @@ from watcher.sources.registry import get_source
 from watcher.store import alerting, locks
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction
-from watcher.store.records import CurrentVersion, SnapshotInfo, SourceState
+from watcher.store.records import SnapshotInfo, SourceState, VersionRef
 
 log = logging.getLogger(__name__)
 MAX_FOLLOW = 60  # pages / full texts one poll may add to its plan
@@ -193,7 +193,7 @@ def ingest(
                 duration_ms=_ms(t0),
                 error=latest.reason if latest.status != "ok" else None,
             )
-        current = store.current_entries(session, name)
+        current = store.current_refs(session, name)
         try:
             parsed = parse_and_guard(source, settings, raw, current)
         except (ParseError, GuardError) as exc:
@@ -216,6 +216,9 @@ def ingest(
         result = _apply(
             rt, session, source, settings, snapshot, current, parsed, baseline=last_good is None
         )
+        if settings.keep_raw is not None:
+            cutoff = when - timedelta(seconds=settings.keep_raw)
+            store.prune_raw(session, name, before=cutoff, keep_id=snapshot.id)
         _book(
             rt, session, name, raw.fetched_at, t0, result.outcome, http_status=status,
             size=total, snapshot_id=snapshot.id, validators=validators,
@@ -230,12 +233,16 @@ def _apply(
     source: Source,
     settings: SourceSettings,
     snapshot: SnapshotInfo,
-    current: Mapping[str, CurrentVersion],
+    current: Mapping[str, VersionRef],
     parsed: ParseResult,
     *,
     baseline: bool,
 ) -> RunResult:
-    changes = compute_changes(source, current, parsed.entries)
+    def load(keys: Iterable[str]) -> dict[str, Entry]:
+        stored = store.load_versions(session, (current[k].version_id for k in keys))
+        return {k: v.entry for k, v in stored.items()}
+
+    changes = compute_changes(source, current, parsed.entries, load)
     url = settings.url or source.default_url
     ids = store.apply_changes(
         session,

@@ -21,6 +21,7 @@ from watcher.health import enabled_sources
 from watcher.pipeline.run import RunResult, run_source
 from watcher.pipeline.tick import tick
 from watcher.runtime import Runtime
+from watcher.service.memory import release_memory
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction
 
@@ -82,6 +83,7 @@ def poll_job(
         )
         return None
     result = run_source(rt, name)
+    release_memory()  # the parsed list is garbage now; without this RSS stays at the peak
     log.info(
         result.summary(),
         extra={"source": name, "outcome": result.outcome, "duration_ms": result.duration_ms},
