@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from watcher.models import Change, ChangeKind, Entry, FieldChange
@@ -91,18 +91,18 @@ def diff_incremental(old: Mapping[str, Entry], new: Mapping[str, Entry]) -> list
     return changes
 
 
-def removed_share(old: Mapping[str, Entry], new: Mapping[str, Entry]) -> float:
-    """Share of the last good list that a new snapshot would remove (the mass-removal guard)."""
+def removed_share(old: Collection[str], new: Collection[str]) -> float:
+    """Share of the last good list (its keys) that a new snapshot would remove (the guard)."""
     if not old:
         return 0.0
-    return len(old.keys() - new.keys()) / len(old)
+    return sum(1 for key in old if key not in new) / len(old)
 
 
-def modified_share(old: Mapping[str, Entry], new: Mapping[str, Entry]) -> float:
-    """Share of the last good list a new snapshot would modify (the mass-modification guard):
-    a file with its columns shuffled keeps every key but changes every entry."""
-    if not old:
+def modified_share(old_hashes: Mapping[str, str], new: Iterable[Entry]) -> float:
+    """Share of the last good list (key -> content hash) a new snapshot would modify (the
+    mass-modification guard): a file with its columns shuffled keeps every key but changes every
+    entry."""
+    if not old_hashes:
         return 0.0
-    both = old.keys() & new.keys()
-    changed = sum(1 for k in both if old[k].content_hash() != new[k].content_hash())
-    return changed / len(old)
+    changed = sum(1 for e in new if e.key in old_hashes and old_hashes[e.key] != e.content_hash())
+    return changed / len(old_hashes)

@@ -102,11 +102,15 @@ class Entry:
     @cached_property
     def _content_hash(self) -> str:
         # Diff and store both ask for it, over every entry of a list: compute it once.
-        blob = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+        blob = _CANONICAL.encode(self.to_dict())
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     def countries(self) -> tuple[str, ...]:
         return tuple(sorted({a.country for a in self.addresses if a.country}))
+
+
+# json.dumps(..., sort_keys=True, ensure_ascii=False) builds this encoder on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
 
 
 def _address_dict(a: Address) -> dict[str, str | None]:

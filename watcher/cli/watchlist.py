@@ -83,8 +83,11 @@ def wl_import(app: App, file: Path) -> None:
     """Import a CSV (name,aliases,tags,country,notes; ';'-separated lists) or TOML file."""
     items = load_watchlist_file(file) if file.suffix == ".toml" else _read_watch_csv(file)
     with transaction(app.runtime().sessions) as session:
-        for item in items:
-            store.upsert_watch(session, item)
+        if sys.stderr.isatty():  # a bar on a terminal; nothing in logs and pipes
+            with click.progressbar(length=len(items), label="importing", file=sys.stderr) as bar:
+                store.import_watch(session, items, lambda done: bar.update(done - bar.pos))
+        else:
+            store.import_watch(session, items)
     click.echo(f"imported {len(items)} entries")
 
 

@@ -45,6 +45,7 @@ class SourceSettings:
     max_removed_share: Share = 0.10
     max_modified_share: Share = 0.10
     stale_after: Duration | None = None
+    keep_raw: Duration | None = None  # raw bytes older than this are pruned (rows stay); None: all
     # source-specific keys, checked against the source's `option_keys` at load
     options: Mapping[str, Any] = field(default_factory=dict)
 

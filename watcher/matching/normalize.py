@@ -16,19 +16,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
 
-import fingerprints
-import icu  # pyicu: required by normality
-import zhconv
-from fingerprints.types.data import TYPES
-from normality import ascii_text
-from pypinyin import lazy_pinyin
-from rapidfuzz import fuzz
+# pypinyin's phrase tables (~55 MB), ICU transliterators and fingerprints' type tables are
+# imported where first used, not here: an idle daemon that has not matched anything yet (and
+# any CLI command that never normalizes a name) does not pay for them.
 
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 HAN_RUN = re.compile(f"[{_HAN}]+")
@@ -58,12 +51,19 @@ def has_han(text: str) -> bool:
 def to_simplified(text: str) -> str:
     """NFKC, then traditional Han to simplified so 商湯 and 商汤 compare equal."""
     text = unicodedata.normalize("NFKC", text)
-    return zhconv.convert(text, "zh-hans") if has_han(text) else text
+    if not has_han(text):
+        return text
+    import zhconv
+
+    return str(zhconv.convert(text, "zh-hans"))
 
 
 @lru_cache(maxsize=1)
 def _han_legal_forms() -> tuple[str, ...]:
     """Han legal forms (有限公司, 股份有限公司 ...) from fingerprints' type table, longest first."""
+    import zhconv
+    from fingerprints.types.data import TYPES
+
     forms: set[str] = set(_HAN_NOISE)
     for company_type in TYPES["types"]:
         for form in company_type["forms"]:
@@ -85,6 +85,10 @@ def _strip_han_suffix(run: str) -> str:
 
 
 def _han_to_pinyin(text: str) -> str:
+    if not has_han(text):
+        return text
+    from pypinyin import lazy_pinyin
+
     def word(match: re.Match[str]) -> str:
         return " " + "".join(lazy_pinyin(_strip_han_suffix(match.group(0)))) + " "
 
@@ -95,7 +99,10 @@ def ascii_words(text: str) -> str:
     """Any script to lower-case ASCII words separated by single spaces (no legal-form removal)."""
     text = _han_to_pinyin(to_simplified(text))
     text = text.replace("'", "").replace("\u2019", "")  # People's -> peoples
-    text = ascii_text(text) or ""
+    if not text.isascii():  # normality returns ASCII text unchanged: skip loading ICU for it
+        from normality import ascii_text
+
+        text = ascii_text(text) or ""
     return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
@@ -104,7 +111,7 @@ def normalize(text: str) -> NormName:
     """Normalize one name; cached because the same names recur across snapshots."""
     folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
     words = ascii_words(text)
-    removed = fingerprints.remove_types(words) if words else ""
+    removed = _remove_types(words) if words else ""
     tokens = tuple(t for t in _NON_WORD.split(removed or "") if t and t not in _NOISE_WORDS)
     if not tokens:  # a name that is only a legal form ("Limited") keeps its words
         tokens = tuple(t for t in words.split() if t)
@@ -116,6 +123,12 @@ def normalize(text: str) -> NormName:
         sorted_key=" ".join(sorted(tokens)),
         compact="".join(tokens),
     )
+
+
+def _remove_types(words: str) -> str:
+    import fingerprints
+
+    return str(fingerprints.remove_types(words))
 
 
 def text_tokens(text: str) -> tuple[str, ...]:
@@ -138,6 +151,8 @@ def find_sequence(haystack: tuple[str, ...], needle: tuple[str, ...]) -> int:
 @lru_cache(maxsize=1)
 def _country_names() -> dict[str, str]:
     """English country names (ICU's table) -> ISO code, plus the forms the lists use."""
+    import icu  # pyicu
+
     english = icu.Locale("en")
     names: dict[str, str] = {}
     for code in icu.Locale.getISOCountries():
@@ -171,145 +186,3 @@ def country_code(country: str | None) -> str | None:
     if len(stripped) == 2 and stripped.isalpha():
         return stripped.upper()
     return _country_names().get(ascii_words(stripped))
-
-
-# --- the watch-name index ------------------------------------------------------------------
-
-NameMethod = Literal["exact", "normalized", "fuzzy"]
-_COUNTERPART = 80.0  # a required watch token needs a listed token at least this similar
-
-
-@dataclass(frozen=True)
-class WatchName:
-    """One name or alias of watch entity number `entity`."""
-
-    entity: int
-    raw: str
-    norm: NormName
-    is_alias: bool
-
-
-@dataclass(frozen=True)
-class NameHit:
-    watch: WatchName
-    score: float
-    method: NameMethod
-
-
-def _block_keys(norm: NormName) -> set[str]:
-    """Blocking keys: whole tokens, 4-letter prefixes (spelling variants), compact prefix."""
-    keys = {"c:" + norm.compact[:6]} if norm.compact else set()
-    for token in norm.tokens:
-        keys.add("t:" + token)
-        if len(token) >= 4:
-            keys.add("p:" + token[:4])
-    return keys
-
-
-@dataclass(frozen=True)
-class NameIndex:
-    """Every watch name in every form, indexed once for fast look-up."""
-
-    names: tuple[WatchName, ...]
-    exact: Mapping[str, tuple[int, ...]]
-    normalized: Mapping[str, tuple[int, ...]]
-    blocks: Mapping[str, tuple[int, ...]]
-    block_cap: int
-    entity_df: Mapping[str, int]
-    mention_first: Mapping[str, tuple[int, ...]]
-    mention_han: tuple[tuple[str, int], ...]
-
-    @classmethod
-    def build(cls, names: Sequence[WatchName]) -> NameIndex:
-        exact: dict[str, list[int]] = defaultdict(list)
-        normalized: dict[str, list[int]] = defaultdict(list)
-        blocks: dict[str, list[int]] = defaultdict(list)
-        entity_tokens: dict[str, set[int]] = defaultdict(set)
-        mention_first: dict[str, list[int]] = defaultdict(list)
-        mention_han: list[tuple[str, int]] = []
-        for i, wn in enumerate(names):
-            exact[wn.norm.folded].append(i)
-            for form in {wn.norm.sorted_key, wn.norm.compact}:
-                normalized[form].append(i)
-            for key in _block_keys(wn.norm):
-                blocks[key].append(i)
-            for token in wn.norm.tokens:
-                entity_tokens[token].add(wn.entity)
-            if has_han(wn.raw):
-                mention_han.append((to_simplified(wn.raw), i))
-            elif wn.norm.tokens:
-                mention_first[wn.norm.tokens[0]].append(i)
-        return cls(
-            names=tuple(names),
-            exact=_freeze(exact),
-            normalized=_freeze(normalized),
-            blocks=_freeze(blocks),
-            block_cap=max(64, len(names) // 50),
-            entity_df={t: len(e) for t, e in entity_tokens.items()},
-            mention_first=_freeze(mention_first),
-            mention_han=tuple(mention_han),
-        )
-
-    def candidates(self, norm: NormName) -> set[int]:
-        """Watch names sharing a selective blocking key; keys that hit too many are skipped."""
-        found: set[int] = set()
-        for key in _block_keys(norm):
-            posting = self.blocks.get(key, ())
-            if len(posting) <= self.block_cap:
-                found.update(posting)
-        return found
-
-    def mentions(self, tokens: tuple[str, ...], han: str) -> list[WatchName]:
-        """Watch names found in a text as runs of whole tokens (or Han substrings)."""
-        hits: dict[int, WatchName] = {}
-        for i, token in enumerate(tokens):
-            for n in self.mention_first.get(token, ()):
-                wn = self.names[n]
-                if tokens[i : i + len(wn.norm.tokens)] == wn.norm.tokens:
-                    hits.setdefault(wn.entity, wn)
-        if han:
-            for alias, n in self.mention_han:
-                if alias in han:
-                    hits.setdefault(self.names[n].entity, self.names[n])
-        return list(hits.values())
-
-
-def _freeze(d: Mapping[str, list[int]]) -> dict[str, tuple[int, ...]]:
-    return {k: tuple(v) for k, v in d.items()}
-
-
-def score_names(index: NameIndex, listed: NormName, cutoff: float) -> list[NameHit]:
-    """Watch names equal or similar to one listed name, best first (one per watch name)."""
-    if not listed.tokens:
-        return []
-    hits: dict[int, NameHit] = {}
-    for i in index.exact.get(listed.folded, ()):
-        hits[i] = NameHit(index.names[i], 100.0, "exact")
-    for form in (listed.sorted_key, listed.compact):
-        for i in index.normalized.get(form, ()):
-            hits.setdefault(i, NameHit(index.names[i], 100.0, "normalized"))
-    for i in index.candidates(listed) - hits.keys():
-        wn = index.names[i]
-        score = max(
-            fuzz.token_sort_ratio(listed.key, wn.norm.key, score_cutoff=cutoff),
-            fuzz.ratio(listed.compact, wn.norm.compact, score_cutoff=cutoff),
-        )
-        if score >= cutoff and _required_tokens_present(index, wn.norm, listed):
-            hits[i] = NameHit(wn, float(score), "fuzzy")
-    return sorted(hits.values(), key=lambda h: -h.score)
-
-
-def _required_tokens_present(index: NameIndex, watch: NormName, listed: NormName) -> bool:
-    """The watch name's rarest tokens (e.g. the place in "Kashgar ... Public Security Bureau")
-    must each have a close counterpart among the listed tokens or adjacent token pairs:
-    a fuzzy score alone lets "Lhasa Prefecture PSB" pass for "Kashgar Prefecture PSB"."""
-    dfs = {t: index.entity_df.get(t, 1) for t in watch.tokens}
-    floor = max(1, min(dfs.values()))
-    pieces = list(listed.tokens)
-    pieces += [a + b for a, b in zip(listed.tokens, listed.tokens[1:], strict=False)]
-    for token, df in dfs.items():
-        if df > floor:
-            continue
-        if not any(fuzz.ratio(token, p, score_cutoff=_COUNTERPART) for p in pieces):
-            return False
-    return True

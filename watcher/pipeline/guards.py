@@ -1,10 +1,13 @@
 """Guards: refuse a download that is not believable before it can touch history (DESIGN.md
-section 7), and the diff of what passed against what is stored."""
+section 7), and the diff of what passed against what is stored.
+
+Both work from the stored content hashes (`VersionRef`): the data of a stored entry is read
+only when its hash differs, so a snapshot with 20 changes reads 20 entries, not 15,000."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from watcher import diff as diffing
@@ -12,7 +15,7 @@ from watcher.config import SourceSettings
 from watcher.errors import GuardError, ParseError
 from watcher.models import Change, Entry, ParseResult, RawSnapshot
 from watcher.sources.base import Source
-from watcher.store.records import CurrentVersion
+from watcher.store.records import VersionRef
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +24,7 @@ def parse_and_guard(
     source: Source,
     settings: SourceSettings,
     raw: RawSnapshot,
-    current: Mapping[str, CurrentVersion],
+    current: Mapping[str, VersionRef],
 ) -> ParseResult:
     """Refuse anything not believable before it can touch history (DESIGN.md section 7)."""
     if not raw.files or not raw.files[0].content.strip():
@@ -39,20 +42,20 @@ def parse_and_guard(
     if settings.max_records is not None and len(entries) > settings.max_records:
         raise GuardError(f"{len(entries)} records, above max_records={settings.max_records}")
     if source.mode == "full" and current:
-        old = {k: v.entry for k, v in current.items()}
-        share = diffing.removed_share(old, {e.key: e for e in entries})
+        share = diffing.removed_share(current, {e.key for e in entries})
         if share > settings.max_removed_share:
-            removed = round(share * len(old))
+            removed = round(share * len(current))
             raise GuardError(
-                f"would remove {removed} of {len(old)} entries ({share:.1%} > max_removed_share="
-                f"{settings.max_removed_share:.0%})",
+                f"would remove {removed} of {len(current)} entries ({share:.1%} > "
+                f"max_removed_share={settings.max_removed_share:.0%})",
                 status="quarantined",
             )
-        share = diffing.modified_share(old, {e.key: e for e in entries})
+        hashes = {k: v.content_hash for k, v in current.items()}
+        share = diffing.modified_share(hashes, entries)
         if share > settings.max_modified_share:
-            modified = round(share * len(old))
+            modified = round(share * len(current))
             raise GuardError(
-                f"would modify {modified} of {len(old)} entries ({share:.1%} > "
+                f"would modify {modified} of {len(current)} entries ({share:.1%} > "
                 f"max_modified_share={settings.max_modified_share:.0%})",
                 status="quarantined",
             )
@@ -82,11 +85,25 @@ def looks_like_html(content: bytes) -> bool:
 
 
 def compute_changes(
-    source: Source, current: Mapping[str, CurrentVersion], entries: Sequence[Entry]
+    source: Source,
+    current: Mapping[str, VersionRef],
+    entries: Sequence[Entry],
+    load: Callable[[Iterable[str]], Mapping[str, Entry]],
 ) -> list[Change]:
-    old = {k: v.entry for k, v in current.items()}
+    """The diff against the stored list; `load` reads stored entries by key (changed ones only).
+
+    Unchanged entries (same content hash) take no part in a full diff, so leaving them out
+    gives exactly the changes the whole lists would give.
+    """
     new = {e.key: e for e in entries}
     if source.mode == "incremental":
+        # Windows are small, and a source may reconcile against its whole stored window.
+        old = load(list(current))
         return source.reconcile_window(old, new, diffing.diff_incremental(old, new))
+    touched = [
+        k for k, e in new.items() if k in current and current[k].content_hash != e.content_hash()
+    ]
+    old = load([*touched, *(k for k in current if k not in new)])
+    fresh = {k: e for k, e in new.items() if k not in current or k in old}
     pairer = getattr(source, "pair_renames", None)
-    return diffing.diff_full(old, new, pair_renames=pairer)
+    return diffing.diff_full(old, fresh, pair_renames=pairer)

@@ -7,21 +7,20 @@ The daemon's jobs and `watcher run --once` call exactly this; nothing here raise
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from watcher.config import Settings, SourceSettings
 from watcher.errors import GuardError, ParseError, StoreError, WatcherError
-from watcher.http import Validators, fetch
-from watcher.models import FetchedFile, ParseResult, RawSnapshot
+from watcher.models import Entry, FetchedFile, ParseResult, RawSnapshot
 from watcher.pipeline import linking
+from watcher.pipeline.fetch import fetch_files
 from watcher.pipeline.guards import compute_changes, parse_and_guard
 from watcher.pipeline.matches import match_and_queue
 from watcher.runtime import Runtime
@@ -30,10 +29,9 @@ from watcher.sources.registry import get_source
 from watcher.store import alerting, locks
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction
-from watcher.store.records import CurrentVersion, SnapshotInfo, SourceState
+from watcher.store.records import SnapshotInfo, SourceState, VersionRef
 
 log = logging.getLogger(__name__)
-MAX_FOLLOW = 60  # pages / full texts one poll may add to its plan
 
 
 @dataclass(frozen=True)
@@ -68,29 +66,12 @@ def make_source(settings: Settings, name: str) -> tuple[Source, SourceSettings]:
     return get_source(name, dict(src_settings.options)), src_settings
 
 
-# SQLite has one writer; a transaction that read before another thread committed cannot start
-# writing (SQLITE_BUSY, no waiting), so threads polling one SQLite file take turns at the
-# database while their downloads still overlap.
-_SQLITE_TURN = threading.RLock()
-
-
-@contextmanager
-def db_turn(rt: Runtime) -> Iterator[None]:
-    """Exclusive use of the database for one thread when it is SQLite; free otherwise."""
-    engine = rt.sessions.kw.get("bind")
-    if engine is None or engine.dialect.name != "sqlite":
-        yield
-        return
-    with _SQLITE_TURN:
-        yield
-
-
 def run_source(rt: Runtime, name: str) -> RunResult:
     """Poll one source; record the run whatever happens."""
     started = rt.clock()
     t0 = time.monotonic()
     lease = ExitStack()
-    with db_turn(rt):
+    with locks.sqlite_turn(rt.sessions):
         acquired = lease.enter_context(locks.source_lock(rt.sessions, name, rt.holder, now=started))
     with lease:
         if not acquired:
@@ -106,7 +87,7 @@ def run_source(rt: Runtime, name: str) -> RunResult:
 
 def _poll(rt: Runtime, name: str, started: datetime, t0: float) -> RunResult:
     source, settings = make_source(rt.settings, name)
-    with db_turn(rt), transaction(rt.sessions) as session:
+    with locks.sqlite_turn(rt.sessions), transaction(rt.sessions) as session:
         state = store.get_state(session, name)
         known = (
             store.current_keys(session, name) | linking.follow_hints(session, name)
@@ -115,7 +96,7 @@ def _poll(rt: Runtime, name: str, started: datetime, t0: float) -> RunResult:
         )
     files, validators = fetch_files(rt, source, settings, state.validators, known)
     if files is None:  # 304 on the primary file
-        with db_turn(rt), transaction(rt.sessions) as session:
+        with locks.sqlite_turn(rt.sessions), transaction(rt.sessions) as session:
             _book(
                 rt, session, name, started, t0, "unchanged", http_status=304, validators=validators
             )
@@ -123,53 +104,8 @@ def _poll(rt: Runtime, name: str, started: datetime, t0: float) -> RunResult:
     raw = RawSnapshot(
         name, tuple(files), source.digest({f.name: f.content for f in files}), started
     )
-    with db_turn(rt):
+    with locks.sqlite_turn(rt.sessions):
         return ingest(rt, source, settings, raw, validators=validators, t0=t0)
-
-
-def fetch_files(
-    rt: Runtime,
-    source: Source,
-    settings: SourceSettings,
-    validators: Mapping[str, Any],
-    known: frozenset[str],
-) -> tuple[list[FetchedFile] | None, dict[str, Any]]:
-    """Fetch what the source plans (and follows); None when the primary file is not modified."""
-    url = settings.url or source.default_url
-    companions = (
-        settings.companions if settings.companions is not None else source.default_companions
-    )
-    queue = list(source.plan(url, companions).files)
-    files: list[FetchedFile] = []
-    new_validators: dict[str, Any] = dict(validators)
-    followed = 0
-    while queue:
-        fname, furl = queue.pop(0)
-        conditional = fname == "primary" and source.mode == "full"
-        v = validators.get(furl, {}) if conditional else {}
-        resp = fetch(
-            rt.http(), furl, rt.settings.fetch, Validators(v.get("etag"), v.get("last_modified"))
-        )
-        if resp.not_modified:
-            return None, new_validators
-        if resp.etag or resp.last_modified:
-            new_validators[furl] = {"etag": resp.etag, "last_modified": resp.last_modified}
-        files.append(
-            FetchedFile(
-                fname,
-                furl,
-                resp.content,
-                resp.status,
-                resp.etag,
-                resp.last_modified,
-                resp.content_type,
-            )
-        )
-        if followed < MAX_FOLLOW:
-            more = source.follow(fname, furl, resp.content, known)[: MAX_FOLLOW - followed]
-            followed += len(more)
-            queue.extend(more)
-    return files, new_validators
 
 
 def ingest(
@@ -206,7 +142,7 @@ def ingest(
                 duration_ms=_ms(t0),
                 error=latest.reason if latest.status != "ok" else None,
             )
-        current = store.current_entries(session, name)
+        current = store.current_refs(session, name)
         try:
             parsed = parse_and_guard(source, settings, raw, current)
         except (ParseError, GuardError) as exc:
@@ -229,6 +165,9 @@ def ingest(
         result = _apply(
             rt, session, source, settings, snapshot, current, parsed, baseline=last_good is None
         )
+        if settings.keep_raw is not None:
+            cutoff = when - timedelta(seconds=settings.keep_raw)
+            store.prune_raw(session, name, before=cutoff, keep_id=snapshot.id)
         _book(
             rt, session, name, raw.fetched_at, t0, result.outcome, http_status=status,
             size=total, snapshot_id=snapshot.id, validators=validators,
@@ -243,12 +182,16 @@ def _apply(
     source: Source,
     settings: SourceSettings,
     snapshot: SnapshotInfo,
-    current: Mapping[str, CurrentVersion],
+    current: Mapping[str, VersionRef],
     parsed: ParseResult,
     *,
     baseline: bool,
 ) -> RunResult:
-    changes = compute_changes(source, current, parsed.entries)
+    def load(keys: Iterable[str]) -> dict[str, Entry]:
+        stored = store.load_versions(session, (current[k].version_id for k in keys))
+        return {k: v.entry for k, v in stored.items()}
+
+    changes = compute_changes(source, current, parsed.entries, load)
     url = settings.url or source.default_url
     ids = store.apply_changes(
         session,
@@ -347,7 +290,7 @@ def _reject(
 
 def _record_failure(rt: Runtime, name: str, started: datetime, t0: float, message: str) -> None:
     try:
-        with db_turn(rt), transaction(rt.sessions) as session:
+        with locks.sqlite_turn(rt.sessions), transaction(rt.sessions) as session:
             state = _book(rt, session, name, started, t0, "error", success=False, error=message)
             alerting.check_failing(session, rt.settings, state, now=started)
     except Exception:  # noqa: BLE001 - the database itself may be what failed

@@ -22,6 +22,7 @@ from watcher.health import enabled_sources
 from watcher.pipeline.run import RunResult, run_source
 from watcher.pipeline.tick import tick
 from watcher.runtime import Runtime
+from watcher.service.memory import release_memory
 from watcher.service.stuck import PollWatch
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction
@@ -98,6 +99,7 @@ def poll_job(
     finally:
         if watch is not None:
             watch.end(name)
+    release_memory()  # the parsed list is garbage now; without this RSS stays at the peak
     log.info(
         result.summary(),
         extra={"source": name, "outcome": result.outcome, "duration_ms": result.duration_ms},

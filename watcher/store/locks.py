@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -81,6 +82,23 @@ def _take_lease(sessions: sessionmaker[Session], lock: str, holder: str, now: da
             session.rollback()
             return False
     return True
+
+
+# SQLite has one writer; a transaction that read before another thread committed cannot start
+# writing (SQLITE_BUSY, no waiting), so threads polling one SQLite file take turns at the
+# database while their downloads still overlap.
+_SQLITE_TURN = threading.RLock()
+
+
+@contextmanager
+def sqlite_turn(sessions: sessionmaker[Session]) -> Iterator[None]:
+    """Exclusive use of the database for one thread when it is SQLite; free otherwise."""
+    engine = sessions.kw.get("bind")
+    if engine is None or engine.dialect.name != "sqlite":
+        yield
+        return
+    with _SQLITE_TURN:
+        yield
 
 
 def process_alive(pid: int) -> bool:

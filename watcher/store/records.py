@@ -36,6 +36,14 @@ class SnapshotInfo:
 
 
 @dataclass(frozen=True)
+class VersionRef:
+    """An open version without its data: enough to tell whether an entry changed."""
+
+    version_id: int
+    content_hash: str
+
+
+@dataclass(frozen=True)
 class CurrentVersion:
     version_id: int
     entry: Entry

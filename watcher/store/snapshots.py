@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from watcher.models import Change, Entry, FetchedFile
-from watcher.store.records import CurrentVersion, SnapshotInfo, SourceState
+from watcher.store.records import CurrentVersion, SnapshotInfo, SourceState, VersionRef
 from watcher.store.tables import (
     ChangeRow,
     CheckRow,
@@ -110,6 +110,9 @@ def pack_files(files: Sequence[FetchedFile]) -> bytes:
 
 
 def unpack_files(blob: bytes) -> dict[str, bytes]:
+    """The fetched files of a snapshot; {} once its raw bytes were pruned (`keep_raw`)."""
+    if not blob:
+        return {}
     with zipfile.ZipFile(io.BytesIO(blob)) as zf:
         return {n.split("_", 1)[1]: zf.read(n) for n in sorted(zf.namelist())}
 
@@ -182,6 +185,25 @@ def _snapshot_info(row: SnapshotRow) -> SnapshotInfo:
     )
 
 
+def prune_raw(session: Session, source: str, *, before: datetime, keep_id: int) -> int:
+    """Drop the stored bytes of a source's snapshots dated before `before` (`keep_raw`).
+
+    The snapshot rows stay, with their hash, size and status, and so does all history derived
+    from them; only re-parsing those files becomes impossible. Returns how many were pruned.
+    """
+    result = session.execute(
+        update(SnapshotRow)
+        .where(
+            SnapshotRow.source == source,
+            SnapshotRow.effective_at < before,
+            SnapshotRow.id != keep_id,
+            func.length(SnapshotRow.raw) > 0,
+        )
+        .values(raw=b"")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def latest_snapshot(
     session: Session, source: str, status: str | None = None
 ) -> SnapshotInfo | None:
@@ -206,17 +228,32 @@ def list_snapshots(
     return [_snapshot_info(r) for r in rows]
 
 
-def current_entries(session: Session, source: str) -> dict[str, CurrentVersion]:
-    """The list as it stands after the last good snapshot: open versions only."""
-    rows = session.execute(
-        select(EntryVersionRow.id, EntryVersionRow.data).where(
+def current_refs(session: Session, source: str) -> dict[str, VersionRef]:
+    """Key -> (version id, content hash) of the open versions: the diff loads data only for
+    the entries whose hash differs, so a snapshot with few changes reads few rows."""
+    # Core rows through the session's connection: the ORM's row processing costs more than the
+    # query itself for 15,000 plain columns.
+    rows = session.connection().execute(
+        select(EntryVersionRow.key, EntryVersionRow.id, EntryVersionRow.content_hash).where(
             EntryVersionRow.source == source, EntryVersionRow.valid_to_snapshot.is_(None)
         )
     )
+    return {key: VersionRef(version_id, content_hash) for key, version_id, content_hash in rows}
+
+
+def load_versions(session: Session, version_ids: Iterable[int]) -> dict[str, CurrentVersion]:
+    """The stored entries of the given versions, by key."""
+    ids = sorted(version_ids)
     out: dict[str, CurrentVersion] = {}
-    for version_id, data in rows:
-        entry = Entry.from_dict(data)
-        out[entry.key] = CurrentVersion(version_id, entry)
+    for start in range(0, len(ids), _CHUNK):
+        rows = session.execute(
+            select(EntryVersionRow.id, EntryVersionRow.data).where(
+                EntryVersionRow.id.in_(ids[start : start + _CHUNK])
+            )
+        )
+        for version_id, data in rows:
+            entry = Entry.from_dict(data)
+            out[entry.key] = CurrentVersion(version_id, entry)
     return out
 
 
@@ -260,12 +297,17 @@ def insert_versions(session: Session, snapshot_id: int, entries: Sequence[Entry]
             }
             for e in chunk
         ]
-        result = session.scalars(
-            insert(EntryVersionRow).returning(EntryVersionRow.id, sort_by_parameter_order=True),
-            rows,
-        )
-        ids.extend(result.all())
+        ids.extend(_insert_returning_ids(session, EntryVersionRow.__table__, rows))
     return ids
+
+
+def _insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Core executemany (batched by SQLAlchemy's insertmanyvalues): the ORM bulk path costs
+    a third more per row and gives nothing here."""
+    result = session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+    )
+    return list(result.scalars().all())
 
 
 def close_versions(session: Session, version_ids: Sequence[int], snapshot_id: int) -> None:
@@ -281,7 +323,7 @@ def close_versions(session: Session, version_ids: Sequence[int], snapshot_id: in
 def apply_changes(
     session: Session,
     snapshot: SnapshotInfo,
-    current: Mapping[str, CurrentVersion],
+    current: Mapping[str, VersionRef],
     changes: Sequence[Change],
     *,
     detected_at: datetime,
@@ -338,9 +380,7 @@ def apply_changes(
         )
     ids: list[int] = []
     for start in range(0, len(rows), _CHUNK):
-        result = session.scalars(
-            insert(ChangeRow).returning(ChangeRow.id, sort_by_parameter_order=True),
-            rows[start : start + _CHUNK],
+        ids.extend(
+            _insert_returning_ids(session, ChangeRow.__table__, rows[start : start + _CHUNK])
         )
-        ids.extend(result.all())
     return ids

@@ -6,16 +6,19 @@ added with the CLI, and the CLI never removes what the config declares.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from watcher.config import Settings
 from watcher.matching.matcher import load_default_watchlist
 from watcher.models import WatchEntity
 from watcher.store.tables import WatchEntityRow
+
+_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,46 @@ def upsert_watch(session: Session, w: WatchEntity) -> None:
         w.notes,
         "cli",
     )
+
+
+def import_watch(
+    session: Session,
+    items: Sequence[WatchEntity],
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """`upsert_watch` for a whole file in bulk (100,000 names in seconds, not minutes).
+
+    Same result as upserting one by one: a later row of the same name wins, known names are
+    updated (and become the CLI's), new ones inserted. `progress` gets the rows done so far.
+    """
+    wanted = {w.name: w for w in items}
+    known = dict(session.execute(select(WatchEntityRow.name, WatchEntityRow.id)).tuples().all())
+    rows: list[dict[str, Any]] = [
+        {
+            "name": w.name,
+            "aliases": list(w.aliases),
+            "tags": list(w.tags),
+            "country": w.country,
+            "notes": w.notes,
+            "origin": "cli",
+        }
+        for w in wanted.values()
+    ]
+    updates: list[dict[str, Any]] = [
+        {"id": known[r["name"]], **r} for r in rows if r["name"] in known
+    ]
+    inserts = [r for r in rows if r["name"] not in known]
+    statements: list[tuple[Any, list[dict[str, Any]]]] = []
+    statements += [(update, updates[i : i + _BATCH]) for i in range(0, len(updates), _BATCH)]
+    statements += [(insert, inserts[i : i + _BATCH]) for i in range(0, len(inserts), _BATCH)]
+    done = 0
+    for statement, batch in statements:
+        session.execute(statement(WatchEntityRow), batch)  # executemany, by primary key
+        done += len(batch)
+        if progress is not None:
+            progress(done)
+    session.flush()
+    return len(rows)
 
 
 def remove_watch(session: Session, name: str) -> str | None:
