@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from watcher.config import Settings, SourceSettings
-from watcher.errors import FetchError, GuardError, ParseError, StoreError, WatcherError
-from watcher.http import Validators, fetch
+from watcher.errors import GuardError, ParseError, StoreError, WatcherError
 from watcher.models import Entry, FetchedFile, ParseResult, RawSnapshot
 from watcher.pipeline import linking
+from watcher.pipeline.fetch import fetch_files
 from watcher.pipeline.guards import compute_changes, parse_and_guard
 from watcher.pipeline.matches import match_and_queue
 from watcher.runtime import Runtime
@@ -32,7 +32,6 @@ from watcher.store.engine import transaction
 from watcher.store.records import SnapshotInfo, SourceState, VersionRef
 
 log = logging.getLogger(__name__)
-MAX_FOLLOW = 60  # pages / full texts one poll may add to its plan
 
 
 @dataclass(frozen=True)
@@ -107,56 +106,6 @@ def _poll(rt: Runtime, name: str, started: datetime, t0: float) -> RunResult:
     )
     with locks.sqlite_turn(rt.sessions):
         return ingest(rt, source, settings, raw, validators=validators, t0=t0)
-
-
-def fetch_files(
-    rt: Runtime,
-    source: Source,
-    settings: SourceSettings,
-    validators: Mapping[str, Any],
-    known: frozenset[str],
-) -> tuple[list[FetchedFile] | None, dict[str, Any]]:
-    """Fetch what the source plans (and follows); None when the primary file is not modified."""
-    url = settings.url or source.default_url
-    companions = (
-        settings.companions if settings.companions is not None else source.default_companions
-    )
-    queue = list(source.plan(url, companions).files)
-    files: list[FetchedFile] = []
-    new_validators: dict[str, Any] = dict(validators)
-    followed = 0
-    while queue:
-        fname, furl = queue.pop(0)
-        conditional = fname == "primary" and source.mode == "full"
-        v = validators.get(furl, {}) if conditional else {}
-        try:
-            validators_of = Validators(v.get("etag"), v.get("last_modified"))
-            resp = fetch(rt.http(), furl, rt.settings.fetch, validators_of)
-        except FetchError as exc:
-            if not source.optional(fname):
-                raise
-            log.warning("optional file not fetched", extra={"file": fname, "error": str(exc)})
-            continue  # the source follows it again next poll
-        if resp.not_modified:
-            return None, new_validators
-        if resp.etag or resp.last_modified:
-            new_validators[furl] = {"etag": resp.etag, "last_modified": resp.last_modified}
-        files.append(
-            FetchedFile(
-                fname,
-                furl,
-                resp.content,
-                resp.status,
-                resp.etag,
-                resp.last_modified,
-                resp.content_type,
-            )
-        )
-        if followed < MAX_FOLLOW:
-            more = source.follow(fname, furl, resp.content, known)[: MAX_FOLLOW - followed]
-            followed += len(more)
-            queue.extend(more)
-    return files, new_validators
 
 
 def ingest(
