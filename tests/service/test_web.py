@@ -202,6 +202,22 @@ def test_screen_page_shows_score_method_text_and_since(site: tuple[Runtime, Test
     assert "result" not in site[1].get("/screen").text.split("<main", 1)[1].split("</form>")[1]
 
 
+def test_screen_page_says_the_path_and_follows_list_changes(db_url: str) -> None:
+    """The daemon's index is rebuilt when a list changes: a name screened before the
+    consolidated list arrives is found after it, through the watchlist, as the CLI says."""
+    upgrade(make_engine(db_url))
+    rt = make_runtime(db_url, {"sources": {"ofac_consolidated": {"companions": []}}})
+    client = TestClient(create_app(rt, None))
+    assert "0 results" in client.get("/screen?q=海康威视").text
+    day = "2025-04-21"
+    files = [("primary", fixture_bytes(f"ofac_consolidated/cons_prim_{day}.csv"), day)]
+    assert replay(rt, "ofac_consolidated", at(day), files).ok
+    row = client.get("/screen?q=海康威视").text.split("<tbody>", 1)[1]
+    assert "HANGZHOU HIKVISION DIGITAL TECHNOLOGY CO., LTD." in row and "via watchlist" in row
+    assert "query named Hangzhou Hikvision Digital Technology Co., Ltd. (its alias" in row
+    assert "/entity/ofac_consolidated/30946" in row and "2025-04-21" in row
+
+
 def test_sources_page_shows_rejected_snapshot_and_outbox(site: tuple[Runtime, TestClient]) -> None:
     page = site[1].get("/sources").text
     assert '<span class="badge rejected">rejected</span>' in page

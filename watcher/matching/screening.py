@@ -8,19 +8,25 @@ Two paths, and every hit says which one it took:
   Hikvision), and that entity's names and aliases are screened too, so a Chinese query finds
   the Latin listing.
 
-A cheap token prefilter keeps whole-list screening fast: an entry reaches the (costly) matcher
-only when one of its words could share a blocking key with a screened name.
+Candidates come from one of two places, both supersets of what the matcher can match (so the
+results equal a full scan): a `ScreenIndex` of every current entry's blocking keys, built once
+per list change and kept by the daemon (milliseconds a query), or, for a one-shot command that
+would spend longer building the index than screening, a cheap text prefilter (`could_match`)
+over the stored entries.
 """
 
 from __future__ import annotations
 
+import gc
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from watcher.matching.matcher import Match, Matcher, build_matcher
-from watcher.matching.normalize import ascii_words, has_han, normalize
+from watcher.matching.normalize import NormName, ascii_words, has_han, normalize
+from watcher.matching.topics import remark_parts
 from watcher.models import Entry, WatchEntity
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -44,6 +50,7 @@ class Screener:
     via: Mapping[str, str]  # watch entity name -> how the query resolved to it
     pattern: re.Pattern[str]  # a screened word, or the 4-letter prefix of a longer one
     compacts: tuple[str, ...]
+    keys: frozenset[str]  # the screened names' `index_keys`
 
     def screen(self, entry: Entry) -> ScreenHit | None:
         """The best match of this entry against the query or a watch entity it names."""
@@ -110,6 +117,7 @@ def build_screener(
         via=via,
         pattern=re.compile("(?<![a-z0-9])(?:" + "|".join(sorted(words) or ["(?!)"]) + ")"),
         compacts=tuple(sorted({f.compact[:6] for f in norms if f.compact})),
+        keys=frozenset(k for f in norms if f.tokens for k in index_keys(f)),
     )
 
 
@@ -127,3 +135,65 @@ def _unique(entities: Iterable[WatchEntity]) -> Sequence[WatchEntity]:
     for e in entities:
         seen.setdefault(e.name, e)
     return list(seen.values())
+
+
+@dataclass(frozen=True)
+class ScreenIndex:
+    """Every current entry, and for each key of `index_keys` the entries having a name with it.
+    Immutable: the holder rebuilds it when the lists change."""
+
+    entries: tuple[Entry, ...]
+    keys: Mapping[str, tuple[int, ...]]
+
+
+def index_keys(norm: NormName) -> set[str]:
+    """Every form the matcher can match a name on: exact (folded), normalized (sorted tokens;
+    a full compact form shares its 6-letter prefix) and its fuzzy blocking keys (whole token,
+    4-letter prefix, compact prefix). Sharing none, the matcher cannot match the two names."""
+    keys = {"f:" + norm.folded, "s:" + norm.sorted_key}
+    if norm.compact:
+        keys.add("c:" + norm.compact[:6])
+    for token in norm.tokens:
+        keys.add("t:" + token)
+        if len(token) >= 4:
+            keys.add("p:" + token[:4])
+    return keys
+
+
+def entry_names(entry: Entry) -> tuple[str, ...]:
+    """The names the matcher reads: name, aliases and the a.k.a.s written in the remarks."""
+    _linked, akas = remark_parts(entry.remarks)
+    return (entry.name, *entry.aliases, *akas)
+
+
+def build_screen_index(entries: Iterable[Entry]) -> ScreenIndex:
+    """Normalize every name of every entry once (the slow part: seconds for all lists)."""
+    listed = tuple(entries)
+    keys: dict[str, set[int]] = defaultdict(set)
+    paused = gc.isenabled()
+    gc.disable()  # many small long-lived objects: collections would rescan them all
+    try:
+        for i, entry in enumerate(listed):
+            for name in entry_names(entry):
+                norm = normalize(name)
+                if norm.tokens:
+                    for key in index_keys(norm):
+                        keys[key].add(i)
+        return ScreenIndex(listed, {k: tuple(sorted(v)) for k, v in keys.items()})
+    finally:
+        if paused:
+            gc.enable()
+
+
+def screen_index(index: ScreenIndex, screener: Screener) -> list[tuple[Entry, ScreenHit]]:
+    """Indexed entries the screener matches, in index order: only those sharing a key with a
+    screened name reach the matcher, which gives exactly what screening every entry gives."""
+    candidates: set[int] = set()
+    for key in screener.keys:
+        candidates.update(index.keys.get(key, ()))
+    out = []
+    for i in sorted(candidates):
+        hit = screener.screen(index.entries[i])
+        if hit is not None:
+            out.append((index.entries[i], hit))
+    return out

@@ -1,15 +1,27 @@
-"""`watcher screen` and the web screen page: one name, in any script, against every current
-list; the same function behind both, so the page shows exactly what the command prints."""
+"""`watcher screen` and the web screen page read the store here and screen with
+`matching/screening.py`: the same screener (any script, direct or via the watchlist) behind both,
+so the page shows exactly what the command prints. Only where the candidates come from differs:
+the daemon keeps a `ScreenIndex` of the current entries, rebuilt when a list changes; a one-shot
+command prefilters the stored text instead (building the index would cost it seconds more).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from watcher.matching.matcher import load_default_watchlist
-from watcher.matching.screening import ScreenHit, build_screener
+from watcher.matching.screening import (
+    Screener,
+    ScreenHit,
+    ScreenIndex,
+    build_screen_index,
+    build_screener,
+    screen_index,
+)
 from watcher.models import Entry
 from watcher.store import queries
 from watcher.store.watchlist import watch_entities
@@ -26,18 +38,41 @@ class ScreenResult:
     since: datetime | None  # continuously listed since
 
 
-def screen_name(session: Session, name: str, threshold: float) -> list[ScreenResult]:
+def screen_name(
+    session: Session, name: str, threshold: float, index: ScreenIndex | None = None
+) -> list[ScreenResult]:
     """Current entries matching `name` (directly or through a watch entity it names), best first.
 
-    A cheap text prefilter over the stored entries keeps the costly matcher to a few candidates.
+    Candidates from `index` when given (it must hold the current entries), else from a cheap
+    text prefilter over the stored entries; either way only a few reach the costly matcher.
     """
+    screener = _screener(session, name, threshold)
+    if index is not None:
+        found: Iterable[tuple[Entry, ScreenHit]] = screen_index(index, screener)
+    else:
+        found = _prefiltered(session, screener)
+    out = [
+        ScreenResult(entry, hit, queries.first_listed(session, entry.source, entry.key))
+        for entry, hit in found
+    ]
+    return sorted(out, key=lambda r: (-r.hit.match.score, r.entry.source, r.entry.key))
+
+
+def current_index(session: Session) -> ScreenIndex:
+    """A screening index of every current entry (seconds: build it once per list change)."""
+    return build_screen_index(r.entry for r in queries.current_all(session))
+
+
+def _screener(session: Session, name: str, threshold: float) -> Screener:
     bundled, _topics = load_default_watchlist(ALL_GROUPS)
-    screener = build_screener(name, [*watch_entities(session), *bundled], threshold=threshold)
+    return build_screener(name, [*watch_entities(session), *bundled], threshold=threshold)
+
+
+def _prefiltered(session: Session, screener: Screener) -> list[tuple[Entry, ScreenHit]]:
     candidates = [i for i, text in queries.current_texts(session) if screener.could_match(text)]
     out = []
     for rec in queries.versions_by_id(session, candidates):
         hit = screener.screen(rec.entry)
         if hit is not None:
-            since = queries.first_listed(session, rec.entry.source, rec.entry.key)
-            out.append(ScreenResult(rec.entry, hit, since))
-    return sorted(out, key=lambda r: (-r.hit.match.score, r.entry.source, r.entry.key))
+            out.append((rec.entry, hit))
+    return out

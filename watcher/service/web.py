@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -21,8 +22,10 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.orm import Session
 
-from watcher.pipeline.screen import screen_name
+from watcher.matching.screening import ScreenIndex
+from watcher.pipeline.screen import current_index, screen_name
 from watcher.runtime import Runtime
 from watcher.service import pages
 from watcher.service.chart import build_chart
@@ -115,8 +118,26 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
+class _ScreenCache:
+    """The daemon's screening index, rebuilt only when a list changed (new snapshot or version):
+    a query then costs milliseconds instead of a pass over every stored entry."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.stamp: tuple[int, int] | None = None
+        self.index: ScreenIndex | None = None
+
+    def get(self, session: Session) -> ScreenIndex:
+        with self.lock:
+            stamp = views.lists_stamp(session)
+            if self.index is None or stamp != self.stamp:
+                self.index, self.stamp = current_index(session), stamp
+            return self.index
+
+
 def _router(rt: Runtime, token: str | None) -> APIRouter:
     router = APIRouter(include_in_schema=False)
+    screen_cache = _ScreenCache()
 
     def timeline(request: Request) -> Response:
         """Changes newest first, grouped by day and source, with filters and a chart."""
@@ -170,7 +191,8 @@ def _router(rt: Runtime, token: str | None) -> APIRouter:
         results = []
         if q:
             with transaction(rt.sessions) as session:
-                results = screen_name(session, q[:300], threshold)[:200]
+                index = screen_cache.get(session)
+                results = screen_name(session, q[:300], threshold, index)[:200]
         return render("screen.html", title="Screen", q=q, results=results, threshold=threshold)
 
     def sources(request: Request) -> Response:
