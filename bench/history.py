@@ -112,7 +112,14 @@ def generated_days(days: int = 320, seed: int = 11) -> Iterator[tuple[date, byte
 def build_history(url: str, days: int = 320, seed: int = 11, verbose: bool = False) -> HistoryInfo:
     """Replay the whole history into the (empty) database at `url` through the real pipeline."""
     upgrade(make_engine(url))
-    rt = make_runtime(url, {"sources": {"ofac_sdn": {"companions": [], "max_removed_share": 0.5}}})
+    rt = make_runtime(
+        url,
+        {
+            "sources": {
+                "ofac_sdn": {"companions": [], "max_removed_share": 0.5, "max_modified_share": 1.0}
+            }
+        },
+    )
     t0 = time.perf_counter()
     seen: list[date] = []
     for day, data in generated_days(days, seed):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.receivers"]
+pytest_plugins = ["tests.receivers", "tests.hostile"]
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(os.environ.get("WATCHER_FIXTURES", ROOT.parent / "shared" / "fixtures"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from watcher.models import Change, ChangeKind, Entry, FieldChange
@@ -96,3 +96,13 @@ def removed_share(old: Collection[str], new: Collection[str]) -> float:
     if not old:
         return 0.0
     return sum(1 for key in old if key not in new) / len(old)
+
+
+def modified_share(old_hashes: Mapping[str, str], new: Iterable[Entry]) -> float:
+    """Share of the last good list (key -> content hash) a new snapshot would modify (the
+    mass-modification guard): a file with its columns shuffled keeps every key but changes every
+    entry."""
+    if not old_hashes:
+        return 0.0
+    changed = sum(1 for e in new if e.key in old_hashes and old_hashes[e.key] != e.content_hash())
+    return changed / len(old_hashes)

@@ -1,15 +1,26 @@
-"""The one HTTP client: timeouts, retries with backoff, redirects, conditional GET, size cap.
+"""The one HTTP client: timeouts, a whole-download deadline, retries with backoff (honouring
+Retry-After), redirects, conditional GET and a size cap.
 
 Sources never fetch; the pipeline calls `fetch()` for each file a source plans. Tests swap
 the transport (httpx's single extension point) or point URLs at a local server.
+
+Memory: bodies are read chunk by chunk into a spooled temporary file and decompressed here
+(never by httpx) with a bounded output per step, so a body over the cap or a gzip bomb is
+refused with memory near one chunk, not near the cap. `fetch.timeout` bounds each read;
+`fetch.deadline` bounds the whole download, so a server dripping one byte a second cannot
+hold a poll for longer than the deadline. A host name that does not resolve is permanent.
 """
 
 from __future__ import annotations
 
 import random
+import socket
+import tempfile
 import time
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
@@ -20,6 +31,16 @@ from watcher.config import FetchSettings
 from watcher.errors import PermanentFetchError, TransientFetchError
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+CHUNK = 64 * 1024  # bytes read (and decompressed) per step
+SPOOL_IN_MEMORY = 4 * 1024 * 1024  # larger bodies go to a temporary file while downloading
+
+
+class RetryLater(TransientFetchError):
+    """A transient answer that said when to come back (Retry-After, in seconds)."""
+
+    def __init__(self, message: str, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -71,46 +92,153 @@ def fetch(
         headers["If-None-Match"] = validators.etag
     if validators and validators.last_modified:
         headers["If-Modified-Since"] = validators.last_modified
+    deadline = time.monotonic() + settings.deadline
     attempt = 0
     while True:
         attempt += 1
         try:
-            return _get_once(client, url, headers, settings.max_bytes)
-        except TransientFetchError:
+            return _get_once(client, url, headers, settings, deadline)
+        except TransientFetchError as exc:
             if attempt > settings.retries:
                 raise
             delay = settings.backoff * (2 ** (attempt - 1))
-            sleep(delay + random.uniform(0, delay / 2))
+            delay += random.uniform(0, delay / 2)
+            if isinstance(exc, RetryLater) and exc.retry_after is not None:
+                delay = max(delay, exc.retry_after)
+            if time.monotonic() + delay >= deadline:
+                raise TransientFetchError(
+                    f"{exc}; not retried: the next try ({delay:.0f} s) would pass the "
+                    f"{settings.deadline:.0f} s fetch.deadline"
+                ) from exc
+            sleep(delay)
 
 
 def _get_once(
-    client: httpx.Client, url: str, headers: Mapping[str, str], max_bytes: int
+    client: httpx.Client,
+    url: str,
+    headers: Mapping[str, str],
+    settings: FetchSettings,
+    deadline: float,
 ) -> Response:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TransientFetchError(f"fetch.deadline of {settings.deadline:.0f} s passed")
+    per_read = min(settings.timeout, remaining)
+    timeout = httpx.Timeout(per_read, connect=min(per_read, 20.0))
     try:
-        with client.stream("GET", url, headers=dict(headers)) as resp:
+        with client.stream("GET", url, headers=dict(headers), timeout=timeout) as resp:
             if resp.status_code == 304:
                 return _response(resp, b"")
-            if resp.status_code in RETRY_STATUSES:
-                raise TransientFetchError(f"HTTP {resp.status_code} from {_host(url)}")
-            if resp.status_code >= 400:
-                raise PermanentFetchError(f"HTTP {resp.status_code} from {_host(url)}")
+            _check_status(resp, url)
             declared = resp.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
+            if declared and declared.isdigit() and int(declared) > settings.max_bytes:
                 raise PermanentFetchError(
-                    f"body of {declared} bytes exceeds the {max_bytes}-byte cap"
+                    f"body of {declared} bytes exceeds the {settings.max_bytes}-byte cap "
+                    f"(fetch.max_bytes) from {_host(url)}"
                 )
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in resp.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise PermanentFetchError(f"body exceeds the {max_bytes}-byte cap")
-                chunks.append(chunk)
-            return _response(resp, b"".join(chunks))
+            content = _read_body(resp, url, settings, deadline)
+            return _response(resp, content)
+    except httpx.ConnectError as exc:
+        if _dns_failure(exc):
+            raise PermanentFetchError(f"host name does not resolve: {_host(url)}") from exc
+        raise TransientFetchError(f"cannot connect to {_host(url)}: {exc}") from exc
     except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
         raise TransientFetchError(f"{type(exc).__name__} fetching {_host(url)}: {exc}") from exc
     except httpx.TooManyRedirects as exc:
-        raise PermanentFetchError(f"too many redirects fetching {_host(url)}") from exc
+        raise PermanentFetchError(f"too many redirects (a loop?) fetching {_host(url)}") from exc
+    except httpx.UnsupportedProtocol as exc:
+        raise PermanentFetchError(
+            f"redirected to a URL that is not http(s) fetching {_host(url)}"
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise PermanentFetchError(f"{type(exc).__name__} fetching {_host(url)}: {exc}") from exc
+
+
+def _check_status(resp: httpx.Response, url: str) -> None:
+    if resp.status_code in RETRY_STATUSES:
+        raise RetryLater(
+            f"HTTP {resp.status_code} from {_host(url)}",
+            retry_after(resp.headers.get("Retry-After")),
+        )
+    if resp.status_code >= 400:
+        raise PermanentFetchError(f"HTTP {resp.status_code} from {_host(url)}")
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _read_body(resp: httpx.Response, url: str, settings: FetchSettings, deadline: float) -> bytes:
+    """Count while reading into a spooled file; refuse past the cap or the deadline."""
+    cap = settings.max_bytes
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        size = 0
+        for chunk in _decoded(resp, url):
+            size += len(chunk)
+            if size > cap:
+                raise PermanentFetchError(
+                    f"body exceeds the {cap}-byte cap (fetch.max_bytes) from {_host(url)}"
+                )
+            if time.monotonic() > deadline:
+                raise TransientFetchError(
+                    f"download from {_host(url)} not finished within the "
+                    f"{settings.deadline:.0f} s fetch.deadline ({size} bytes so far)"
+                )
+            spool.write(chunk)
+        spool.seek(0)
+        return spool.read()
+
+
+def _decoded(resp: httpx.Response, url: str) -> Iterator[bytes]:
+    """Raw chunks, decompressed here in bounded steps (a bomb never inflates at once)."""
+    encoding = resp.headers.get("Content-Encoding", "identity").strip().lower()
+    raw = resp.iter_raw()  # as received: a chunk size would wait for a dripping server
+    if encoding in ("", "identity"):
+        yield from raw
+        return
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise PermanentFetchError(f"unsupported Content-Encoding {encoding!r} from {_host(url)}")
+    wbits = zlib.MAX_WBITS | 32  # gzip or zlib, detected from the header
+    decoder = zlib.decompressobj(wbits)
+    try:
+        for data in raw:
+            while data:
+                out = decoder.decompress(data, CHUNK)
+                data = decoder.unconsumed_tail
+                if decoder.eof and decoder.unused_data:  # a further gzip member
+                    data = decoder.unused_data + data
+                    decoder = zlib.decompressobj(wbits)
+                if out:
+                    yield out
+        tail = decoder.flush()
+        if tail:
+            yield tail
+    except zlib.error as exc:
+        raise PermanentFetchError(
+            f"body is not valid {encoding} (Content-Encoding) from {_host(url)}: {exc}"
+        ) from exc
+
+
+def _dns_failure(exc: BaseException) -> bool:
+    """True when the cause chain holds a name-resolution error (not worth retrying)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _response(resp: httpx.Response, content: bytes) -> Response:

@@ -6,6 +6,8 @@ importing the pipeline.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,7 +29,8 @@ class Runtime:
     sessions: sessionmaker[Session]
     client: httpx.Client | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    holder: str = "watcher"
+    # "host:pid": who holds a source lock or an alert lease (dead holders' leases are released)
+    holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
     def http(self) -> httpx.Client:
         if self.client is None:

@@ -93,3 +93,13 @@ def test_a_listing_imports_only_what_it_needs(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert json.loads(done.stderr.strip().splitlines()[-1]) == []
     assert json.loads(done.stdout)[0]["source"] == "ofac_sdn"
+
+
+def test_first_command_on_a_new_database_is_quiet(tmp_path: Path) -> None:
+    """Migrating a new database used to print alembic's plugin lines (INFO) before the answer."""
+    cfg = _config(tmp_path, f"sqlite:///{tmp_path / 'new.db'}")
+    result = CliRunner().invoke(main, ["--config", cfg, "sources", "--format", "json"])
+    assert result.exit_code == 0 and result.stderr == ""
+    assert [r["state"] for r in json.loads(result.stdout)][0] == "never polled"
+    verbose = CliRunner().invoke(main, ["--config", cfg, "-v", "sources"])
+    assert verbose.exit_code == 0  # -v is accepted after --config (logs go to stderr)

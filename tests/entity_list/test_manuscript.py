@@ -109,3 +109,52 @@ def test_what_is_not_a_readable_pdf_is_a_parse_error(content: bytes) -> None:
 def test_text_without_entity_list_content_is_a_warning_not_actions() -> None:
     result = extract_manuscript("BILLING CODE 3510-33-P\nMeetings; Sunshine Act\n")
     assert result.actions == () and result.warnings
+
+
+# Derived: a revision of the rule's real Promtekhkomplekt JSC entry, typed as a text export
+# with other habits: page numbers on top ("Page 2 of 3"), en dashes before aliases, a page
+# break between the address and the license requirement, "Presumption of denial".
+REVISION_TEXT = """BILLING CODE 3510-33-P
+DEPARTMENT OF COMMERCE
+Revisions to the Entity List
+2. Supplement No. 4 to part 744 is amended under RUSSIA by revising the entry for
+"Promtekhkomplekt JSC".
+Supplement No. 4 to Part 744 - Entity List
+* * * * *
+RUSSIA
+Promtekhkomplekt JSC, a.k.a., the following two
+aliases:
+\u2013Promtech Komplekt; and
+\u2013Promtekhkomplekt Joint Stock Company.
+6/1 Griboyedov Street, OF.23, Tyumen, Tyumen
+Oblast, Russia.
+\fPage 2 of 3
+For all items subject to the EAR. (See \u00a7 744.11 of
+the EAR)
+Presumption of denial.
+88 FR 12170, 2/27/2023. 88 FR [INSERT FR PAGE
+NUMBER] [INSERT DATE OF PUBLICATION IN THE FEDERAL REGISTER].
+* * * * *
+\fPage 3 of 3
+Thea D. Rozman Kendler,
+Assistant Secretary for Export Administration.
+"""
+
+
+def test_a_revision_in_a_text_export_with_other_typing_habits() -> None:
+    (action,) = extract_manuscript(REVISION_TEXT, document_number="2023-99902").actions
+    assert (action.action, action.country, action.name) == (
+        "revise",
+        "RUSSIA",
+        "Promtekhkomplekt JSC",
+    )
+    assert action.aliases == ("Promtech Komplekt", "Promtekhkomplekt Joint Stock Company")
+    assert action.addresses == ("6/1 Griboyedov Street, OF.23, Tyumen, Tyumen Oblast, Russia",)
+    assert (
+        action.license_requirement == "For all items subject to the EAR. (See § 744.11 of the EAR)"
+    )
+    assert action.license_policy == "Presumption of denial."
+    assert action.citations == (
+        "88 FR 12170, 2/27/2023",
+        "88 FR [INSERT FR PAGE NUMBER] [INSERT DATE OF PUBLICATION IN THE FEDERAL REGISTER]",
+    )

@@ -100,7 +100,12 @@ def stored_rows(db_url: str, source: str) -> dict[str, list[str]]:
 def ingest_fixtures(db_url: str) -> dict[str, list[str]]:
     """Replay the 2019-01 and 2021-07 trios (aliases, addresses), then the real SDN days."""
     rt = make_runtime(
-        db_url, {"sources": {"ofac_sdn": {"companions": [], "max_removed_share": 1.0}}}
+        db_url,
+        {
+            "sources": {
+                "ofac_sdn": {"companions": [], "max_removed_share": 1.0, "max_modified_share": 1.0}
+            }
+        },
     )
     for day, tag in TRIOS:
         files = [

@@ -126,7 +126,8 @@ def test_consolidated_2018_to_2025_cmic_additions(db_url: str) -> None:
         "ofac_consolidated/cons_add_2018-04-06.csv",
         "ofac_consolidated/cons_alt_2018-04-06.csv",
     )
-    rt2 = make_runtime(db_url, {"sources": {"ofac_consolidated": {"max_removed_share": 1.0}}})
+    seven_years = {"max_removed_share": 1.0, "max_modified_share": 1.0}
+    rt2 = make_runtime(db_url, {"sources": {"ofac_consolidated": seven_years}})
     result = _replay(
         rt2,
         "ofac_consolidated",

@@ -219,3 +219,18 @@ def test_a_withdrawn_public_inspection_document_gives_one_follow_up(
         assert docs.awaiting_publication(session) == []
     # Nothing more on the next poll: the withdrawal is told once.
     assert _poll(rt, http_server, later, fixture_bytes(EMPTY)).alerts == 0
+
+
+def test_a_pdf_that_fails_is_fetched_again_and_the_poll_goes_on(
+    db_url: str, http_server: LocalServer, http_receiver: HttpReceiver, hook: str
+) -> None:
+    rt = _runtime(db_url, http_server, hook)
+    empty = fixture_bytes(EMPTY)
+    assert _poll(rt, http_server, empty, empty).outcome == "baseline"
+    http_server.serve(PDF, b"not yet", status=404)  # derived: the PDF is not there yet
+    first = _poll(rt, http_server, empty, _pi_page(http_server))
+    assert (first.outcome, first.added, first.alerts) == ("new_snapshot", 1, 0)  # the document
+    http_server.serve(PDF, render(additions_manuscript()))
+    second = _poll(rt, http_server, empty, _pi_page(http_server))
+    assert (second.added, second.alerts) == (13, 1)
+    assert [p for p, _ in http_server.requests if p.startswith("/pdf/")] == ["/" + PDF] * 2

@@ -70,7 +70,11 @@ def test_readyz_ok_after_a_poll_then_stale_past_the_limit(
     client = TestClient(create_app(rt, None))
     assert run_source(rt, "ofac_sdn").outcome == "baseline"
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json() == {"ready": True, "reasons": []}
+    assert ready.status_code == 200 and ready.json() == {
+        "ready": True,
+        "reasons": [],
+        "failing": [],
+    }
     later = rt.clock() + timedelta(hours=3, minutes=1)  # the default limit: max(3 x interval, 1h)
     rt.clock = lambda: later
     stale = client.get("/readyz")
@@ -139,9 +143,9 @@ def test_change_filters_mirror_the_cli(db_url: str) -> None:
     assert count(since="2021-12-10", until="2021-12-10") == 25
     assert count(until="2021-12-09") == 0
     assert count(limit=3) == 3
-    assert client.get("/api/changes", params={"since": "yesterday"}).status_code == 422
-    assert client.get("/api/changes", params={"source": "nope"}).status_code == 422
-    assert client.get("/api/changes", params={"kind": "renamed"}).status_code == 422
+    assert client.get("/api/changes", params={"since": "yesterday"}).status_code == 400
+    assert client.get("/api/changes", params={"source": "nope"}).status_code == 400
+    assert client.get("/api/changes", params={"kind": "renamed"}).status_code == 400
 
 
 def test_entries_history_and_snapshots(db_url: str) -> None:
@@ -159,7 +163,7 @@ def test_entries_history_and_snapshots(db_url: str) -> None:
     assert history[0]["key"] == "34079" and history[0]["events"][0]["kind"] == "added"
     snaps = client.get("/api/snapshots", params={"source": "ofac_sdn"}).json()
     assert [(s["status"], s["records"]) for s in snaps] == [("ok", 9146), ("ok", 9121)]
-    assert client.get("/api/entries").status_code == 422  # source is required
+    assert client.get("/api/entries").status_code == 400  # source is required
 
 
 def test_alerts_listing_is_the_cli_json(db_url: str, tmp_path: Path) -> None:
@@ -179,7 +183,7 @@ def test_alerts_listing_is_the_cli_json(db_url: str, tmp_path: Path) -> None:
     assert cli.exit_code == 0, cli.output
     assert json.loads(cli.output) == listed
     assert client.get("/api/alerts", params={"status": "sent"}).json() == []
-    assert client.get("/api/alerts", params={"status": "lost"}).status_code == 422
+    assert client.get("/api/alerts", params={"status": "lost"}).status_code == 400
 
 
 def test_token_guards_api_but_not_probes(db_url: str) -> None:
@@ -220,3 +224,60 @@ def test_non_loopback_bind_needs_a_token(db_url: str, monkeypatch: pytest.Monkey
         serve(rt, "0.0.0.0", 1)  # refuses before binding anything
     monkeypatch.setenv("WATCHER_API_TOKEN", TOKEN)
     assert check_bind(rt.settings, "0.0.0.0") == TOKEN
+
+
+# 60,000 characters: httpx refuses longer query strings; the bound (200) is far below either.
+HOSTILE_PARAMS: list[tuple[str, dict[str, str]]] = [
+    ("/api/entries", {"source": "ofac_sdn", "q": "x" * 60_000}),
+    ("/api/entries", {"source": "ofac_sdn", "as_of": "2024-13-45"}),
+    ("/api/entries", {"source": "ofac_sdn", "as_of": "9999-12-31"}),
+    ("/api/entries", {"source": "ofac_sdn", "limit": "-1"}),
+    ("/api/entries", {"source": "s" * 60_000}),
+    ("/api/changes", {"entity": "y" * 60_000}),
+    ("/api/changes", {"since": "2024-05-03'; DROP TABLE changes; --"}),
+    ("/api/changes", {"until": "0000-00-00"}),
+    ("/api/changes", {"limit": "99999999999999999999"}),
+    ("/api/changes", {"list_code": "L" * 10_000}),
+    ("/api/snapshots", {"source": "ofac_sdn' OR '1'='1"}),
+    ("/api/history", {"name": "n" * 60_000}),
+]
+
+
+@pytest.mark.parametrize(("path", "params"), HOSTILE_PARAMS)
+def test_hostile_parameters_get_400_with_a_message(
+    db_url: str, path: str, params: dict[str, str]
+) -> None:
+    rt = make_runtime(db_url, CONFIG)
+    client = TestClient(create_app(rt, None))
+    response = client.get(path, params=params)
+    assert response.status_code == 400, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and detail and len(detail) < 500  # no 100 KB echo
+
+
+def test_sql_metacharacters_in_searches_are_plain_text(db_url: str) -> None:
+    rt = make_runtime(db_url, CONFIG)
+    _replay_two_days(rt)
+    client = TestClient(create_app(rt, None))
+    for q in ("%", "_", "' OR 1=1 --", '"; DROP TABLE entry_versions; --', "\\", "ZAKIR%' --"):
+        for path, params in (
+            ("/api/entries", {"source": "ofac_sdn", "q": q}),
+            ("/api/changes", {"entity": q}),
+            ("/api/history", {"name": q}),
+        ):
+            response = client.get(path, params=params)
+            assert response.status_code == 200, (path, q, response.text)
+    assert len(client.get("/api/entries", params={"source": "ofac_sdn"}).json()) == 9146
+
+
+def test_a_failed_poll_shows_at_once_in_readyz_and_sources(
+    db_url: str, http_server: LocalServer
+) -> None:
+    url = http_server.serve("gone/sdn.csv", b"not here", status=404)
+    rt = make_runtime(db_url, {"sources": {"ofac_sdn": {"url": url, "companions": []}}})
+    assert run_source(rt, "ofac_sdn").outcome == "error"
+    client = TestClient(create_app(rt, None))
+    failing = client.get("/readyz").json()["failing"]
+    assert len(failing) == 1 and failing[0].startswith("ofac_sdn: 1 failed") and "404" in failing[0]
+    row = next(r for r in client.get("/api/sources").json() if r["source"] == "ofac_sdn")
+    assert row["failures"] == 1 and "HTTP 404" in row["last_error"]

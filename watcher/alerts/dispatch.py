@@ -30,6 +30,7 @@ from watcher.config import Settings, SubscriberSettings, parse_digest_at, resolv
 from watcher.runtime import Runtime
 from watcher.store import alerting, outbox, subscribers
 from watcher.store.engine import transaction
+from watcher.store.locks import process_alive
 from watcher.store.outbox import Claimed
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,10 @@ def dispatch_pending(
     """Send every due alert once; returns counts."""
     now = now or rt.clock()
     with transaction(rt.sessions) as session:
+        host = rt.holder.rsplit(":", 1)[0]
+        released = outbox.release_claims(session, host, process_alive, now)
+        if released:
+            log.warning("released %d alert leases of dead processes", released)
         alerting.close_recovered(session, rt.settings, now)
         subs = {s.name: s for s in subscribers.subscribers(session)}
         held = outbox.count_held(session, _boundaries(subs, now), now)
@@ -88,7 +93,7 @@ def claim_due(
 ) -> list[Claimed]:
     """Lease due alerts (digest alerts only once their boundary has passed)."""
     with transaction(rt.sessions) as session:
-        return outbox.claim_due(session, _boundaries(subs, now), limit, now, now + LEASE)
+        return outbox.claim_due(session, _boundaries(subs, now), limit, now, now + LEASE, rt.holder)
 
 
 def _boundaries(subs: dict[str, SubscriberSettings], now: datetime) -> dict[str, datetime]:

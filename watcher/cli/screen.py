@@ -22,50 +22,33 @@ def screen(app: App, name: str, threshold: float | None, fmt: str) -> None:
     NAME may be in Latin script, Chinese (simplified or traditional), pinyin (with or without
     tones or spaces) or a Uyghur spelling; a name or alias of a watchlist entity also screens
     that entity's other names ("path": direct or watchlist)."""
-    from watcher.matching.matcher import load_default_watchlist
-    from watcher.matching.screening import build_screener
-    from watcher.store import queries
+    from watcher.pipeline.screen import screen_name
     from watcher.store.engine import transaction
-    from watcher.store.watchlist import watch_entities
 
-    bundled, _topics = load_default_watchlist(_ALL_GROUPS)
     rows: list[dict[str, Any]] = []
     with transaction(app.runtime().sessions) as session:
-        screener = build_screener(
-            name,
-            [*watch_entities(session), *bundled],
-            threshold=threshold or app.settings.match.threshold,
+        found = screen_name(session, name, threshold or app.settings.match.threshold)
+    for r in found:
+        entry, hit = r.entry, r.hit
+        rows.append(
+            {
+                "source": entry.source,
+                "list_code": entry.list_code,
+                "key": entry.key,
+                "name": entry.name,
+                "score": round(float(hit.match.score), 1),
+                "method": hit.match.method,
+                "path": hit.path,
+                "via": hit.via or None,
+                "matched_name": hit.match.matched_name,
+                "reason": hit.match.reason,
+                "since": r.since.isoformat() if r.since else None,
+                "programs": list(entry.programs),
+            }
         )
-        candidates = [i for i, text in queries.current_texts(session) if screener.could_match(text)]
-        for rec in queries.versions_by_id(session, candidates):
-            hit = screener.screen(rec.entry)
-            if hit is None:
-                continue
-            since = queries.first_listed(session, rec.entry.source, rec.entry.key)
-            rows.append(
-                {
-                    "source": rec.entry.source,
-                    "list_code": rec.entry.list_code,
-                    "key": rec.entry.key,
-                    "name": rec.entry.name,
-                    "score": round(float(hit.match.score), 1),
-                    "method": hit.match.method,
-                    "path": hit.path,
-                    "via": hit.via or None,
-                    "matched_name": hit.match.matched_name,
-                    "reason": hit.match.reason,
-                    "since": since.isoformat() if since else None,
-                    "programs": list(rec.entry.programs),
-                }
-            )
     rows.sort(key=lambda r: (-r["score"], r["source"], r["key"]))
     emit(
         rows,
         fmt,
         ["score", "path", "source", "key", "name", "since", "via"],
     )
-
-
-# Screening resolves names through every bundled group, the opt-in ones too: it is a look-up,
-# not an alerting decision.
-_ALL_GROUPS = ("xinjiang-2019", "xinjiang-sdn", "china-tech")

@@ -43,6 +43,7 @@ class SourceSettings:
     min_records: Count | None = None
     max_records: Count | None = None
     max_removed_share: Share = 0.10
+    max_modified_share: Share = 0.10
     stale_after: Duration | None = None
     keep_raw: Duration | None = None  # raw bytes older than this are pruned (rows stay); None: all
     # source-specific keys, checked against the source's `option_keys` at load
@@ -85,6 +86,7 @@ class FetchSettings:
     retries: Count = 3
     backoff: Delay = 2.0
     max_bytes: Positive = 200 * 1024 * 1024
+    deadline: Duration = 900.0  # a whole download, retries and Retry-After waits included
     user_agent: StrictStr = "watcher/0.1 (+https://github.com/; entity-list watcher)"
 
 

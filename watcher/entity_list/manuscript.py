@@ -128,6 +128,8 @@ def _clean_page(lines: list[str]) -> tuple[list[str], tuple[str, str | None] | N
     lines = [x for x in lines if not _BILLING.match(x)]
     if lines and _PAGE_NO.match(lines[-1]):
         lines = lines[:-1]
+    if lines and _PAGE_NO.match(lines[0]):  # numbered at the top instead
+        lines = lines[1:]
     return _drop_footnotes(lines), facts
 
 

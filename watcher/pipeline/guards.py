@@ -6,7 +6,9 @@ only when its hash differs, so a snapshot with 20 changes reads 20 entries, not 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from watcher import diff as diffing
 from watcher.config import SourceSettings
@@ -15,12 +17,14 @@ from watcher.models import Change, Entry, ParseResult, RawSnapshot
 from watcher.sources.base import Source
 from watcher.store.records import VersionRef
 
+log = logging.getLogger(__name__)
+
 
 def parse_and_guard(
     source: Source,
     settings: SourceSettings,
     raw: RawSnapshot,
-    current: Collection[str],
+    current: Mapping[str, VersionRef],
 ) -> ParseResult:
     """Refuse anything not believable before it can touch history (DESIGN.md section 7)."""
     if not raw.files or not raw.files[0].content.strip():
@@ -28,13 +32,8 @@ def parse_and_guard(
     for f in raw.files:
         if looks_like_html(f.content) and not source.accepts_html:
             raise ParseError(f"{f.name}: an HTML page was served where data was expected")
-    parsed = source.parse({f.name: f.content for f in raw.files})
+    parsed = keep_first(raw.source, source.parse({f.name: f.content for f in raw.files}))
     entries = parsed.entries
-    keys = [e.key for e in entries]
-    if len(set(keys)) != len(keys):
-        raise ParseError(
-            f"duplicate keys in parse result ({len(keys) - len(set(keys))} duplicates)"
-        )
     minimum = (
         settings.min_records if settings.min_records is not None else source.default_min_records
     )
@@ -51,7 +50,31 @@ def parse_and_guard(
                 f"max_removed_share={settings.max_removed_share:.0%})",
                 status="quarantined",
             )
+        hashes = {k: v.content_hash for k, v in current.items()}
+        share = diffing.modified_share(hashes, entries)
+        if share > settings.max_modified_share:
+            modified = round(share * len(current))
+            raise GuardError(
+                f"would modify {modified} of {len(current)} entries ({share:.1%} > "
+                f"max_modified_share={settings.max_modified_share:.0%})",
+                status="quarantined",
+            )
     return parsed
+
+
+def keep_first(name: str, parsed: ParseResult) -> ParseResult:
+    """Duplicate keys in one file: the first row wins, and the snapshot and the log say so."""
+    seen: dict[str, Entry] = {}
+    for entry in parsed.entries:
+        seen.setdefault(entry.key, entry)
+    dropped = len(parsed.entries) - len(seen)
+    if not dropped:
+        return parsed
+    keys = sorted({e.key for e in parsed.entries if seen[e.key] is not e})
+    shown = ", ".join(keys[:10]) + (", ..." if len(keys) > 10 else "")
+    warning = f"{dropped} duplicate keys; first row kept ({shown})"
+    log.warning("duplicate keys in a snapshot", extra={"source": name, "detail": warning})
+    return replace(parsed, entries=tuple(seen.values()), warnings=(*parsed.warnings, warning))
 
 
 def looks_like_html(content: bytes) -> bool:

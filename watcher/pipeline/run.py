@@ -7,10 +7,9 @@ The daemon's jobs and `watcher run --once` call exactly this; nothing here raise
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from watcher.config import Settings, SourceSettings
-from watcher.errors import GuardError, ParseError, StoreError, WatcherError
+from watcher.errors import FetchError, GuardError, ParseError, StoreError, WatcherError
 from watcher.http import Validators, fetch
 from watcher.models import Entry, FetchedFile, ParseResult, RawSnapshot
 from watcher.pipeline import linking
@@ -68,29 +67,12 @@ def make_source(settings: Settings, name: str) -> tuple[Source, SourceSettings]:
     return get_source(name, dict(src_settings.options)), src_settings
 
 
-# SQLite has one writer; a transaction that read before another thread committed cannot start
-# writing (SQLITE_BUSY, no waiting), so threads polling one SQLite file take turns at the
-# database while their downloads still overlap.
-_SQLITE_TURN = threading.RLock()
-
-
-@contextmanager
-def db_turn(rt: Runtime) -> Iterator[None]:
-    """Exclusive use of the database for one thread when it is SQLite; free otherwise."""
-    engine = rt.sessions.kw.get("bind")
-    if engine is None or engine.dialect.name != "sqlite":
-        yield
-        return
-    with _SQLITE_TURN:
-        yield
-
-
 def run_source(rt: Runtime, name: str) -> RunResult:
     """Poll one source; record the run whatever happens."""
     started = rt.clock()
     t0 = time.monotonic()
     lease = ExitStack()
-    with db_turn(rt):
+    with locks.sqlite_turn(rt.sessions):
         acquired = lease.enter_context(locks.source_lock(rt.sessions, name, rt.holder, now=started))
     with lease:
         if not acquired:
@@ -106,7 +88,7 @@ def run_source(rt: Runtime, name: str) -> RunResult:
 
 def _poll(rt: Runtime, name: str, started: datetime, t0: float) -> RunResult:
     source, settings = make_source(rt.settings, name)
-    with db_turn(rt), transaction(rt.sessions) as session:
+    with locks.sqlite_turn(rt.sessions), transaction(rt.sessions) as session:
         state = store.get_state(session, name)
         known = (
             store.current_keys(session, name) | linking.follow_hints(session, name)
@@ -115,7 +97,7 @@ def _poll(rt: Runtime, name: str, started: datetime, t0: float) -> RunResult:
         )
     files, validators = fetch_files(rt, source, settings, state.validators, known)
     if files is None:  # 304 on the primary file
-        with db_turn(rt), transaction(rt.sessions) as session:
+        with locks.sqlite_turn(rt.sessions), transaction(rt.sessions) as session:
             _book(
                 rt, session, name, started, t0, "unchanged", http_status=304, validators=validators
             )
@@ -123,7 +105,7 @@ def _poll(rt: Runtime, name: str, started: datetime, t0: float) -> RunResult:
     raw = RawSnapshot(
         name, tuple(files), source.digest({f.name: f.content for f in files}), started
     )
-    with db_turn(rt):
+    with locks.sqlite_turn(rt.sessions):
         return ingest(rt, source, settings, raw, validators=validators, t0=t0)
 
 
@@ -147,9 +129,14 @@ def fetch_files(
         fname, furl = queue.pop(0)
         conditional = fname == "primary" and source.mode == "full"
         v = validators.get(furl, {}) if conditional else {}
-        resp = fetch(
-            rt.http(), furl, rt.settings.fetch, Validators(v.get("etag"), v.get("last_modified"))
-        )
+        try:
+            validators_of = Validators(v.get("etag"), v.get("last_modified"))
+            resp = fetch(rt.http(), furl, rt.settings.fetch, validators_of)
+        except FetchError as exc:
+            if not source.optional(fname):
+                raise
+            log.warning("optional file not fetched", extra={"file": fname, "error": str(exc)})
+            continue  # the source follows it again next poll
         if resp.not_modified:
             return None, new_validators
         if resp.etag or resp.last_modified:
@@ -354,7 +341,7 @@ def _reject(
 
 def _record_failure(rt: Runtime, name: str, started: datetime, t0: float, message: str) -> None:
     try:
-        with db_turn(rt), transaction(rt.sessions) as session:
+        with locks.sqlite_turn(rt.sessions), transaction(rt.sessions) as session:
             state = _book(rt, session, name, started, t0, "error", success=False, error=message)
             alerting.check_failing(session, rt.settings, state, now=started)
     except Exception:  # noqa: BLE001 - the database itself may be what failed

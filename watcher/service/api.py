@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -30,6 +31,11 @@ from watcher.store.records import SnapshotInfo
 
 Kind = Literal["added", "removed", "modified"]
 AlertStatus = Literal["pending", "sent", "failed", "dead"]
+# Every parameter is bounded: a 100 KB search string is a client error (400), never a 500.
+MAX_TEXT = 200
+Text = Annotated[str | None, Query(max_length=MAX_TEXT)]
+DateText = Annotated[str | None, Query(max_length=40)]
+SourceName = Annotated[str | None, Query(max_length=64)]
 _bearer = HTTPBearer(auto_error=False, description="The API token (http.token_env / token_file)")
 
 
@@ -56,16 +62,30 @@ def create_app(rt: Runtime, token: str | None) -> FastAPI:
         """Readiness: database reachable and no enabled source stale beyond its limit."""
         reasons = readiness_problems(rt)
         status = 200 if not reasons else 503
-        return JSONResponse({"ready": not reasons, "reasons": reasons}, status_code=status)
+        body = {"ready": not reasons, "reasons": reasons, "failing": failing_sources(rt)}
+        return JSONResponse(body, status_code=status)
 
     @app.get("/metrics", tags=["health"], response_class=Response)
     def metrics() -> Response:
         """Prometheus text format, computed from the database at scrape time."""
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
+    @app.exception_handler(RequestValidationError)
+    def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": validation_message(exc)}, status_code=400)
+
     app.include_router(_api_router(rt), dependencies=[Depends(_auth_dependency(token))])
     mount_web(app, rt, token)
     return app
+
+
+def validation_message(exc: RequestValidationError) -> str:
+    """One readable line per bad parameter; the offending value is never echoed (size, secrets)."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts)
 
 
 def readiness_problems(rt: Runtime) -> list[str]:
@@ -85,6 +105,21 @@ def readiness_problems(rt: Runtime) -> list[str]:
             error = f" (last error: {state.last_error})" if state and state.last_error else ""
             reasons.append(f"{name}: stale: {why}{error}")
     return reasons
+
+
+def failing_sources(rt: Runtime) -> list[str]:
+    """Sources whose last poll failed (a 404 shows at once; staleness alone decides 503)."""
+    try:
+        with transaction(rt.sessions) as session:
+            states = store.all_states(session)
+    except Exception:  # noqa: BLE001 - readiness_problems already reports the database
+        return []
+    enabled = set(enabled_sources(rt.settings))
+    return [
+        f"{s.source}: {s.consecutive_failures} failed poll(s) in a row: {s.last_error}"
+        for s in states
+        if s.source in enabled and s.consecutive_failures and s.last_error
+    ]
 
 
 def _auth_dependency(token: str | None) -> Any:
@@ -111,18 +146,18 @@ def _auth_dependency(token: str | None) -> Any:
 
 def _parse_date(value: str | None, name: str, *, end: bool = False) -> datetime | None:
     """`watcher.dates.parse_instant` (a bare `until`/`as_of` is the whole day, as in the CLI),
-    failing as a 422 naming the parameter."""
+    failing as a 400 naming the parameter."""
     if value is None:
         return None
     try:
         return parse_instant(value, whole_day=end)
-    except ValueError as exc:
-        raise HTTPException(422, f"{name}: {exc}") from None
+    except (ValueError, OverflowError) as exc:
+        raise HTTPException(400, f"{name}: {exc}"[:200]) from None
 
 
 def _check_source(source: str | None) -> None:
     if source is not None and source not in SOURCES:
-        raise HTTPException(422, f"source: unknown source {source!r} (known: {', '.join(SOURCES)})")
+        raise HTTPException(400, f"source: unknown source {source!r} (known: {', '.join(SOURCES)})")
 
 
 def _api_router(rt: Runtime) -> APIRouter:
@@ -135,7 +170,7 @@ def _api_router(rt: Runtime) -> APIRouter:
 
     @router.get("/snapshots")
     def snapshots(
-        source: str | None = None, limit: Annotated[int, Query(ge=1, le=10000)] = 100
+        source: SourceName = None, limit: Annotated[int, Query(ge=1, le=10000)] = 100
     ) -> list[dict[str, Any]]:
         """Snapshot history, newest first (status ok / rejected / quarantined, with the reason)."""
         _check_source(source)
@@ -144,12 +179,12 @@ def _api_router(rt: Runtime) -> APIRouter:
 
     @router.get("/changes")
     def changes(
-        source: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        entity: str | None = None,
+        source: SourceName = None,
+        since: DateText = None,
+        until: DateText = None,
+        entity: Text = None,
         kind: Kind | None = None,
-        list_code: str | None = None,
+        list_code: Annotated[str | None, Query(max_length=16)] = None,
         limit: Annotated[int, Query(ge=1, le=100000)] = 1000,
     ) -> list[dict[str, Any]]:
         """Changes newest first: the `watcher changes --format json` objects."""
@@ -164,10 +199,10 @@ def _api_router(rt: Runtime) -> APIRouter:
 
     @router.get("/entries")
     def entries(
-        source: str,
-        as_of: str | None = None,
-        q: str | None = None,
-        limit: Annotated[int | None, Query(ge=1)] = None,
+        source: Annotated[str, Query(max_length=64)],
+        as_of: DateText = None,
+        q: Text = None,
+        limit: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     ) -> list[dict[str, Any]]:
         """A list as it stood at the end of `as_of` (default: now); `q` searches any field."""
         _check_source(source)
@@ -184,7 +219,9 @@ def _api_router(rt: Runtime) -> APIRouter:
             return [a.to_dict() for a in outbox.list_alerts(session, status, limit)]
 
     @router.get("/history")
-    def history(name: Annotated[str, Query(min_length=1)]) -> list[dict[str, Any]]:
+    def history(
+        name: Annotated[str, Query(min_length=1, max_length=MAX_TEXT)],
+    ) -> list[dict[str, Any]]:
         """One entity's timeline across every list."""
         with transaction(rt.sessions) as session:
             return queries.history(session, name)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -22,6 +23,7 @@ from watcher.pipeline.run import RunResult, run_source
 from watcher.pipeline.tick import tick
 from watcher.runtime import Runtime
 from watcher.service.memory import release_memory
+from watcher.service.stuck import PollWatch
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction
 
@@ -32,18 +34,23 @@ MAX_JITTER = 300.0
 MIN_GAP = 0.8  # share of the interval
 
 
-def build_scheduler(rt: Runtime, dispatch_every: float = DISPATCH_EVERY) -> BackgroundScheduler:
-    """A scheduler (not started) with the poll and dispatch jobs; first runs are due now."""
+def build_scheduler(
+    rt: Runtime, dispatch_every: float = DISPATCH_EVERY, stuck_after: float | None = None
+) -> BackgroundScheduler:
+    """A scheduler (not started) with the poll and dispatch jobs; first runs are due now.
+    A tick skipped behind a poll running past `stuck_after` tells operators (service/stuck)."""
     scheduler = BackgroundScheduler(
         timezone=UTC, job_defaults={"max_instances": 1, "coalesce": True}
     )
+    watch = PollWatch.for_runtime(rt, stuck_after)
+    scheduler.add_listener(watch.on_skipped, EVENT_JOB_MAX_INSTANCES)
     now = datetime.now(UTC)
     for name in enabled_sources(rt.settings):
         interval = rt.settings.source(name).interval
         scheduler.add_job(
             poll_job,
             IntervalTrigger(seconds=interval, jitter=min(interval * 0.1, MAX_JITTER), timezone=UTC),
-            args=[rt, name, scheduler],
+            args=[rt, name, scheduler, watch],
             id=f"poll:{name}",
             name=f"poll {name}",
             next_run_time=now,
@@ -70,7 +77,10 @@ def due(rt: Runtime, name: str, now: datetime) -> bool:
 
 
 def poll_job(
-    rt: Runtime, name: str, scheduler: BackgroundScheduler | None = None
+    rt: Runtime,
+    name: str,
+    scheduler: BackgroundScheduler | None = None,
+    watch: PollWatch | None = None,
 ) -> RunResult | None:
     """One scheduled poll; wakes the dispatcher when alerts were queued."""
     try:
@@ -82,7 +92,13 @@ def poll_job(
             "poll skipped: state unreadable", extra={"source": name, "error": type(exc).__name__}
         )
         return None
-    result = run_source(rt, name)
+    if watch is not None:
+        watch.begin(name)
+    try:
+        result = run_source(rt, name)
+    finally:
+        if watch is not None:
+            watch.end(name)
     release_memory()  # the parsed list is garbage now; without this RSS stays at the peak
     log.info(
         result.summary(),

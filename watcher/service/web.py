@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -23,7 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from watcher.matching.screen import ScreenIndex, build_screen_index, screen_name
+from watcher.pipeline.screen import screen_name
 from watcher.runtime import Runtime
 from watcher.service import pages
 from watcher.service.chart import build_chart
@@ -116,26 +115,8 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
-class _ScreenCache:
-    """The screening index, rebuilt only when a list changed (new snapshot or version)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.stamp: tuple[int, int] | None = None
-        self.index: ScreenIndex | None = None
-
-    def get(self, rt: Runtime) -> ScreenIndex:
-        with self.lock, transaction(rt.sessions) as session:
-            stamp = views.lists_stamp(session)
-            if self.index is None or stamp != self.stamp:
-                entries = [r.entry for r in queries.current_all(session)]
-                self.index, self.stamp = build_screen_index(entries), stamp
-            return self.index
-
-
 def _router(rt: Runtime, token: str | None) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    screen_cache = _ScreenCache()
 
     def timeline(request: Request) -> Response:
         """Changes newest first, grouped by day and source, with filters and a chart."""
@@ -188,11 +169,8 @@ def _router(rt: Runtime, token: str | None) -> APIRouter:
         threshold = rt.settings.match.threshold
         results = []
         if q:
-            hits = screen_name(screen_cache.get(rt), q[:300], threshold)
             with transaction(rt.sessions) as session:
-                for hit in hits[:200]:
-                    since = queries.first_listed(session, hit.entry.source, hit.entry.key)
-                    results.append((hit, since))
+                results = screen_name(session, q[:300], threshold)[:200]
         return render("screen.html", title="Screen", q=q, results=results, threshold=threshold)
 
     def sources(request: Request) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,8 @@ class Table:
 
 def read_table(data: bytes) -> Table:
     """Sniff CSV or JSON from the bytes and read every record; `ParseError` if neither."""
+    if b"\0" in data[:65536]:
+        raise ParseError("binary data (NUL bytes; UTF-16?), not the CSL's UTF-8 CSV or JSON")
     text, warnings = _decode(data)
     head = text.lstrip()[:64].lower()
     if not head:
@@ -154,3 +157,38 @@ def audit_header(header: tuple[str, ...]) -> list[str]:
     if removed:
         warnings.append(f"header drift: live-header columns missing: {removed}")
     return warnings
+
+
+_LIST_NAME = re.compile(r"\([A-Z][A-Za-z -]+\)")  # "(EL)", "(NS-MBS List)"
+CSL_TYPES = frozenset({"", "individual", "entity", "vessel", "aircraft"})
+MAX_BAD_SHARE = 0.10
+
+
+def check_cells(rows: tuple[dict[str, Any], ...]) -> list[str]:
+    """Columns must hold what their header says (a list name in `source`, a number or nothing
+    in `entity_number`, a known `type`); a file whose values moved is refused before any diff."""
+    problems = {
+        "source is not a list name like 'Entity List (EL) - ...'": sum(
+            1 for r in rows if not _LIST_NAME.search(_text(r.get("source")))
+        ),
+        "entity_number is not a number": sum(
+            1
+            for r in rows
+            if _text(r.get("entity_number")) not in ("",)
+            and not _text(r.get("entity_number")).isdigit()
+        ),
+        f"type is not one of {sorted(CSL_TYPES - {''})}": sum(
+            1 for r in rows if _text(r.get("type")).lower() not in CSL_TYPES
+        ),
+    }
+    warnings = []
+    for problem, count in problems.items():
+        if count > MAX_BAD_SHARE * max(len(rows), 1):
+            raise ParseError(f"{count} of {len(rows)} CSL records: {problem}; columns moved?")
+        if count:
+            warnings.append(f"{count} CSL records: {problem}")
+    return warnings
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()

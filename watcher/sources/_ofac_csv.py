@@ -31,6 +31,9 @@ _FF_WIDTHS = {
 _FF_PRIMARY = (10, 350, 12, 0, 200, 8, 25, 14, 8, 40, 150, 1000)
 _DELIMITED = re.compile(r"\s*\d+\s*([,|@])")
 _FF = re.compile(r" *\d+")
+ENTITY_TYPES = frozenset({"individual", "vessel", "aircraft", "entity"})
+# Program codes: `SDGT`, `CMIC-EO13959`, `CAATSA - RUSSIA`, `561-Related` (no commas, short).
+_PROGRAM = re.compile(r"[A-Za-z0-9][A-Za-z0-9 \-]{0,39}")
 # Share of malformed rows above which the file is not believed at all.
 MAX_BAD_SHARE = 0.10
 VESSEL_FIELDS = (
@@ -178,7 +181,29 @@ def _check_rows(rows: list[list[str]], kind: str, label: str, warnings: list[str
     if bad:
         shown = ", ".join(map(str, bad[:10]))
         warnings.append(f"{label}: skipped {len(bad)} rows without {want} columns (rows {shown})")
+    if kind == "primary":
+        check_cells(good, label, warnings)
     return good
+
+
+def check_cells(rows: Sequence[Row], label: str, warnings: list[str]) -> None:
+    """Each main-table column must hold what it should (a name, a known entity type, programs
+    shaped like programs) before anything is diffed: a file with shuffled columns keeps its
+    uids but would otherwise "modify" every entry."""
+    problems = {
+        "name (column 2) is empty": sum(1 for r in rows if not r[1]),
+        f"type (column 3) is not one of {sorted(ENTITY_TYPES)}": sum(
+            1 for r in rows if r[2] is not None and r[2].strip() not in ENTITY_TYPES
+        ),
+        "programs (column 4) are not program codes": sum(
+            1 for r in rows if not all(_PROGRAM.fullmatch(p) for p in split_programs(r[3]))
+        ),
+    }
+    for problem, count in problems.items():
+        if count > MAX_BAD_SHARE * max(len(rows), 1):
+            raise ParseError(f"{label}: {count} of {len(rows)} rows: {problem}; columns moved?")
+        if count:
+            warnings.append(f"{label}: {count} rows: {problem}")
 
 
 def companion_kind(name: str) -> str | None:

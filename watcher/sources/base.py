@@ -67,6 +67,10 @@ class Source(ABC):
         """
         return []
 
+    def optional(self, name: str) -> bool:
+        """Whether a followed file may fail to download without failing the poll."""
+        return False
+
     def digest(self, files: Mapping[str, bytes]) -> str:
         """Fingerprint of a fetch; equal digests mean 'unchanged'. Default: bytes in order."""
         h = hashlib.sha256()

@@ -136,6 +136,10 @@ class FederalRegister(Source):
                 out.append((f"{PDF}{key}", api.strip_cache_buster(url)))
         return out
 
+    def optional(self, name: str) -> bool:
+        """A public-inspection PDF that fails is fetched again next poll; the poll goes on."""
+        return name.startswith(PDF)
+
     def reconcile_window(
         self, old: Mapping[str, Entry], new: Mapping[str, Entry], changes: list[Change]
     ) -> list[Change]:

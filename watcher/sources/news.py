@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any, ClassVar
+from xml.sax import SAXException
 
 import feedparser
 
@@ -107,11 +108,18 @@ def parse_feed(data: bytes, *, name: str = "primary", url: str = "") -> FeedItem
     feed = parsed.feed
     feed_url = url or _self_link(feed)
     title = str(feed.get("title", ""))
-    entries = tuple(_item_entry(item, title, feed_url) for item in parsed.entries)
+    items = list(parsed.entries)
+    cut = ""
+    if isinstance(parsed.get("bozo_exception"), SAXException) and items:
+        # Not well-formed, most often a cut download: the last item read may be partial and
+        # would show as a modified article, so it waits for a whole copy of the feed.
+        items = items[:-1]
+        cut = " (the last, possibly cut, item left for the next poll)"
+    entries = tuple(_item_entry(item, title, feed_url) for item in items)
     warnings: tuple[str, ...] = ()
     if parsed.bozo:
         reason = parsed.get("bozo_exception", "malformed")
-        warnings = (f"{label}: malformed feed, {len(entries)} items read: {reason}",)
+        warnings = (f"{label}: malformed feed, {len(entries)} items read{cut}: {reason}",)
     return FeedItems(entries, warnings)
 
 

@@ -37,7 +37,13 @@ from watcher.sources._csl_fields import (
     text,
 )
 from watcher.sources._csl_renames import match_renames
-from watcher.sources._csl_table import LIVE_HEADER, REQUIRED_COLUMNS, audit_header, read_table
+from watcher.sources._csl_table import (
+    LIVE_HEADER,
+    REQUIRED_COLUMNS,
+    audit_header,
+    check_cells,
+    read_table,
+)
 from watcher.sources.base import Source
 
 __all__ = ["LIVE_HEADER", "REQUIRED_COLUMNS", "TradeCsl", "derive_key", "match_renames"]
@@ -91,7 +97,7 @@ class TradeCsl(Source):
 def parse_csl(data: bytes) -> ParseResult:
     """CSV or JSON bytes to entries with unique keys, plus header-drift warnings."""
     table = read_table(data)
-    warnings = list(table.warnings) + audit_header(table.header)
+    warnings = list(table.warnings) + audit_header(table.header) + check_cells(table.rows)
     country_first_ids = table.format == "csv" and "_id" not in table.header
     entries: list[Entry] = []
     unknown: dict[str, str] = {}

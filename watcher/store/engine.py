@@ -66,8 +66,12 @@ def alembic_config(engine: Engine) -> Any:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply migrations (idempotent); `serve` and `run` call this at start."""
+    import logging
+
     from alembic import command
 
+    # alembic announces each of its plugins at INFO on every start: noise in the daemon's log
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     command.upgrade(alembic_config(engine), revision)
 
 

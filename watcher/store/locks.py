@@ -1,12 +1,16 @@
 """Per-source mutual exclusion, so replicas sharing a database never poll a source twice at once.
 
 PostgreSQL: a session-level advisory lock held on a dedicated connection for the whole run.
-SQLite (one host): an expiring lease row, so a crashed holder cannot block forever.
+SQLite (one host): an expiring lease row, so a crashed holder cannot block forever; a holder
+("host:pid") whose process no longer exists on this host is taken over at once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -61,7 +65,12 @@ def source_lock(
 def _take_lease(sessions: sessionmaker[Session], lock: str, holder: str, now: datetime) -> bool:
     with sessions() as session:
         row = session.scalars(select(LockRow).where(LockRow.name == lock)).first()
-        if row is not None and row.expires_at > now and row.holder != holder:
+        if (
+            row is not None
+            and row.expires_at > now
+            and row.holder != holder
+            and not holder_gone(row.holder)
+        ):
             return False
         if row is not None:
             session.delete(row)
@@ -73,3 +82,37 @@ def _take_lease(sessions: sessionmaker[Session], lock: str, holder: str, now: da
             session.rollback()
             return False
     return True
+
+
+# SQLite has one writer; a transaction that read before another thread committed cannot start
+# writing (SQLITE_BUSY, no waiting), so threads polling one SQLite file take turns at the
+# database while their downloads still overlap.
+_SQLITE_TURN = threading.RLock()
+
+
+@contextmanager
+def sqlite_turn(sessions: sessionmaker[Session]) -> Iterator[None]:
+    """Exclusive use of the database for one thread when it is SQLite; free otherwise."""
+    engine = sessions.kw.get("bind")
+    if engine is None or engine.dialect.name != "sqlite":
+        yield
+        return
+    with _SQLITE_TURN:
+        yield
+
+
+def process_alive(pid: int) -> bool:
+    """Is a process with this id running on this host? (signal 0 only checks)"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def holder_gone(holder: str) -> bool:
+    """True for a "host:pid" holder of this host whose process has exited (killed, crashed)."""
+    host, _, pid = holder.rpartition(":")
+    return host == socket.gethostname() and pid.isdigit() and not process_alive(int(pid))

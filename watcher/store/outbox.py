@@ -9,7 +9,7 @@ what to send and when, this module only runs the queries.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -147,6 +147,7 @@ def claim_due(
     limit: int,
     now: datetime,
     lease_until: datetime,
+    holder: str | None = None,
 ) -> list[Claimed]:
     """Lease due alerts; `digests` maps digest subscribers to their last boundary (alerts
     created after it are held).
@@ -175,7 +176,7 @@ def claim_due(
         session.execute(
             update(AlertRow)
             .where(AlertRow.id.in_([r.id for r in rows]))
-            .values(next_attempt_at=lease_until)
+            .values(next_attempt_at=lease_until, claimed_by=holder)
             .execution_options(synchronize_session=False)
         )
         return [Claimed(*row) for row in rows]
@@ -184,12 +185,35 @@ def claim_due(
         won = session.execute(
             update(AlertRow)
             .where(AlertRow.id == row.id, _due(now))
-            .values(next_attempt_at=lease_until)
+            .values(next_attempt_at=lease_until, claimed_by=holder)
             .execution_options(synchronize_session=False)
         )
         if getattr(won, "rowcount", 0) == 1:
             claimed.append(Claimed(*row))
     return claimed
+
+
+def release_claims(session: Session, host: str, alive: Callable[[int], bool], now: datetime) -> int:
+    """Leases held by processes of this host that no longer exist are due again at once
+    (a run killed after claiming would otherwise delay its alerts until the lease ran out)."""
+    q = select(AlertRow.id, AlertRow.claimed_by).where(
+        AlertRow.status.in_(("pending", "failed")),
+        AlertRow.next_attempt_at > now,
+        AlertRow.claimed_by.like(f"{host}:%"),
+    )
+    dead = [
+        row.id
+        for row in session.execute(q)
+        if not (pid := row.claimed_by.rsplit(":", 1)[-1]).isdigit() or not alive(int(pid))
+    ]
+    if dead:
+        session.execute(
+            update(AlertRow)
+            .where(AlertRow.id.in_(dead), AlertRow.next_attempt_at > now)
+            .values(next_attempt_at=now, claimed_by=None)
+            .execution_options(synchronize_session=False)
+        )
+    return len(dead)
 
 
 def count_held(session: Session, digests: Mapping[str, datetime], now: datetime) -> int:
@@ -208,7 +232,7 @@ def update_alert(session: Session, alert_id: int, values: Mapping[str, Any]) -> 
     session.execute(
         update(AlertRow)
         .where(AlertRow.id == alert_id)
-        .values(**values)
+        .values(**{"claimed_by": None, **values})
         .execution_options(synchronize_session=False)
     )
 

@@ -192,6 +192,8 @@ class AlertRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # "host:pid" of the process holding the lease, so a dead holder's claims can be released
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
     __table_args__ = (Index("ix_alerts_status_next", "status", "next_attempt_at"),)
 
 

@@ -65,10 +65,3 @@ def outbox_counts(session: Session) -> list[OutboxCount]:
                     errors.get(last))
         for sub, status, n, nxt, last in rows
     ]  # fmt: skip
-
-
-def lists_stamp(session: Session) -> tuple[int, int]:
-    """Changes whenever a list may have changed (newest snapshot and version ids): a cache key."""
-    newest = session.scalar(select(func.max(SnapshotRow.id))) or 0
-    version = session.scalar(select(func.max(EntryVersionRow.id))) or 0
-    return int(newest), int(version)

@@ -1,0 +1,168 @@
+"""Crash trials: `watcher run --once` (a real process) killed with SIGKILL at a chosen instant
+while it fetches, parses, stores or dispatches the real 2021-12-09 -> 12-10 SDN pair, then run
+again to completion. Counted from the database and from real receivers (a webhook and an SMTP
+server): changes must be exactly the 25 real additions with no duplicate rows, and each of the
+4 expected alerts (2 Xinjiang-linked additions x 2 subscribers) delivered, none twice.
+
+Used by tests/reliability/test_crash_trials.py (a few trials) and bench/crash_trials.py (100).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import sqlalchemy as sa
+
+from tests.conftest import ROOT, fixture_bytes
+from tests.helpers import make_runtime
+from tests.hostile import HostileServer, Reply
+from tests.receivers import HttpReceiver, SmtpReceiver
+from watcher.pipeline.run import run_source
+from watcher.store.engine import make_engine, upgrade
+
+NAMES = ("ZAKIR, Shohrat", "TUNIYAZ, Erken")
+SDN = "ofac_sdn/sdn_{}.csv"
+
+
+@dataclass(frozen=True)
+class Trial:
+    kill_at: float
+    killed: bool  # the process was still running when the signal came
+    changes: int
+    distinct_changes: int
+    delivered: Counter[str]  # "subscriber:name" -> deliveries
+    statuses: Counter[str]
+    exit_code: int  # of the recovery run
+
+    @property
+    def lost(self) -> int:
+        return sum(1 for s in ("hook", "mail") for n in NAMES if self.delivered[f"{s}:{n}"] == 0)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(max(0, c - 1) for c in self.delivered.values())
+
+    @property
+    def exact(self) -> bool:
+        return self.changes == self.distinct_changes == 25 and self.exit_code == 0
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """SQLite's backup API: a plain file copy would miss what is still in the WAL file."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
+class CrashRig:
+    """A served SDN pair, the two receivers and a baseline database copied for each trial."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.server = HostileServer().start()
+        self.hook = HttpReceiver().start()
+        self.smtp = SmtpReceiver().start()
+        self.url = self.server.serve("sdn.csv", Reply(200, fixture_bytes(SDN.format("2021-12-09"))))
+        self.template = workdir / "baseline.db"
+        url = f"sqlite:///{self.template}"
+        upgrade(make_engine(url))
+        rt = make_runtime(url, self._config_dict(url))
+        assert run_source(rt, "ofac_sdn").outcome == "baseline"
+        self.server.serve("sdn.csv", Reply(200, fixture_bytes(SDN.format("2021-12-10"))))
+
+    def _config_dict(self, db_url: str) -> dict[str, object]:
+        tags = ["xinjiang-security"]
+        return {
+            "fetch": {"retries": 0},
+            "sources": {"ofac_sdn": {"url": self.url, "companions": []}},
+            "subscribers": [
+                {"name": "hook", "url_env": "CRASH_HOOK", "tags": tags},
+                {"name": "mail", "url_env": "CRASH_MAIL", "tags": tags},
+            ],
+        }
+
+    def _config_file(self, db: Path) -> Path:
+        path = db.with_suffix(".toml")
+        path.write_text(
+            f'[database]\nurl = "sqlite:///{db}"\n[fetch]\nretries = 0\n'
+            f'[sources.ofac_sdn]\nurl = "{self.url}"\ncompanions = []\n'
+            + "".join(
+                f'[[subscribers]]\nname = "{n}"\nurl_env = "{e}"\ntags = ["xinjiang-security"]\n'
+                for n, e in (("hook", "CRASH_HOOK"), ("mail", "CRASH_MAIL"))
+            ),
+            encoding="utf-8",
+        )
+        return path
+
+    def _start(self, config: Path) -> subprocess.Popen[bytes]:
+        env = {
+            **os.environ,
+            "CRASH_HOOK": f"json://127.0.0.1:{self.hook.port}/hook",
+            "CRASH_MAIL": self.smtp.url(),
+        }
+        return subprocess.Popen(
+            [sys.executable, "-m", "watcher", "--config", str(config), "run", "--once"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def trial(self, number: int, kill_at: float) -> Trial:
+        """Kill a run `kill_at` seconds after its start, run again, count what happened."""
+        self.hook.requests.clear()
+        self.smtp.messages.clear()
+        db = self.workdir / f"trial-{number}.db"
+        _copy_database(self.template, db)
+        config = self._config_file(db)
+        proc = self._start(config)
+        time.sleep(kill_at)
+        killed = proc.poll() is None
+        if killed:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=120)
+        again = self._start(config)
+        exit_code = again.wait(timeout=300)
+        delivered: Counter[str] = Counter()
+        for req in self.hook.requests:
+            text = req.body.decode("utf-8", "replace")
+            delivered.update(f"hook:{n}" for n in NAMES if n in text)
+        for mail in self.smtp.messages:
+            text = mail.message.as_string()
+            delivered.update(f"mail:{n}" for n in NAMES if n in text)
+        engine = make_engine(f"sqlite:///{db}")
+        with engine.connect() as conn:
+            changes = conn.execute(sa.text("SELECT count(*) FROM changes")).scalar_one()
+            distinct = conn.execute(
+                sa.text("SELECT count(*) FROM (SELECT DISTINCT snapshot_id, key FROM changes)")
+            ).scalar_one()
+            rows = conn.execute(sa.text("SELECT status, count(*) FROM alerts GROUP BY status"))
+            statuses: Counter[str] = Counter({str(st): int(n) for st, n in rows.all()})
+        engine.dispose()
+        db.unlink()
+        return Trial(kill_at, killed, changes, distinct, delivered, statuses, exit_code)
+
+    def close(self) -> None:
+        self.server.stop()
+        self.hook.stop()
+        self.smtp.stop()
+
+    def __enter__(self) -> CrashRig:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
