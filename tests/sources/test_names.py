@@ -1,7 +1,8 @@
 """The CLI and config loading use source names and option keys without importing the parsers;
 they must be the registry's."""
 
-from watcher.sources.names import OPTION_KEYS, SOURCE_NAMES
+from watcher.sources.names import SOURCE_NAMES
+from watcher.sources.options import OPTION_KEYS
 from watcher.sources.registry import SOURCES
 
 

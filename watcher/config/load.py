@@ -177,8 +177,10 @@ def _with_env(
 
 def _source_tables(sources: Mapping[str, Any]) -> dict[str, Any]:
     """Each [sources.NAME] table with its name, its own keys checked and moved to `options`.
-    The names and keys come from `sources.names`: importing every parser costs ~120 ms."""
+    The names and keys come from `sources.names` and `sources.options`: importing every parser
+    costs ~120 ms."""
     from watcher.sources import names
+    from watcher.sources import options as source_options
 
     out: dict[str, Any] = {}
     for name in sources:
@@ -186,7 +188,7 @@ def _source_tables(sources: Mapping[str, Any]) -> dict[str, Any]:
             known = ", ".join(names.SOURCE_NAMES)
             raise ConfigError(f"config: sources.{name}: unknown source (known: {known})")
         table = _table(sources, name, "sources.")
-        option_keys = names.OPTION_KEYS.get(name, {})
+        option_keys = source_options.OPTION_KEYS.get(name, {})
         allowed = _SOURCE_KEYS | set(option_keys)
         for key in table:
             if key not in allowed:

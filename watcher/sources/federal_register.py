@@ -35,7 +35,7 @@ from watcher.models import Address, Change, Entry, ParseResult, make_entry
 from watcher.sources import _fr_api as api
 from watcher.sources import _fr_stages as stages
 from watcher.sources.base import FetchPlan, Source
-from watcher.sources.names import OPTION_KEYS
+from watcher.sources.options import OPTION_KEYS
 
 DEFAULT_AGENCIES = ("industry-and-security-bureau", "foreign-assets-control-office")
 DEFAULT_CFR_REFERENCES = ("15 CFR 744",)

@@ -1,13 +1,6 @@
-"""The source names (contract) and their own config keys, without importing the parsers: the
-CLI offers the names as choices before it knows which command runs, and config loading checks
-`[sources.NAME]` tables against OPTION_KEYS without paying for lxml, feedparser and every
-parser. `tests/sources/test_names.py` keeps both equal to the registry."""
-
-from __future__ import annotations
-
-from collections.abc import Mapping
-
-from watcher.config.values import Duration
+"""The source names (contract), without importing the parsers: the CLI offers them as choices
+before it knows which command runs (so this imports nothing, not even config). Their own config
+keys are in `sources.options`. `tests/sources/test_names.py` keeps both equal to the registry."""
 
 SOURCE_NAMES = (
     "ofac_sdn",
@@ -17,18 +10,3 @@ SOURCE_NAMES = (
     "federal_register",
     "news",
 )
-
-# Source name -> its own keys (beyond the common ones) and their TOML types, as checked at load.
-OPTION_KEYS: Mapping[str, Mapping[str, object]] = {
-    "federal_register": {
-        "agencies": list,
-        "cfr_references": list,
-        "public_inspection": bool,
-        "per_page": int,
-        "max_pages": int,
-        "fetch_full_text": bool,
-        "csl_lag": Duration,  # how long the CSL may lag an FR action (pipeline.linking)
-        "pi_pdf": bool,  # read public-inspection PDFs of Entity List documents
-    },
-    "news": {"feeds": list},
-}

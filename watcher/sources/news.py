@@ -26,7 +26,7 @@ from watcher.errors import ParseError
 from watcher.models import Entry, ParseResult, make_entry
 from watcher.sources._xml import check_xml_bytes
 from watcher.sources.base import FetchPlan, Source
-from watcher.sources.names import OPTION_KEYS
+from watcher.sources.options import OPTION_KEYS
 
 SOURCE = "news"
 LIST_CODE = "NEWS"
