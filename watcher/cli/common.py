@@ -1,6 +1,7 @@
 """What every command shares: the App (settings + database, opened once), errors, dates.
 
-Imports here stay light (click, config): the database layer is imported when a command opens it.
+Imports here stay light (click): config (pydantic) and the database layer are imported when a
+command first needs them, so `--version` and `--help` pay for neither.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from watcher.config import Settings, load_settings
 from watcher.dates import parse_instant
 from watcher.errors import WatcherError
 
 if TYPE_CHECKING:
+    from watcher.config import Settings
     from watcher.runtime import Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,6 +56,8 @@ class App:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from watcher.config import load_settings
+
             self._settings = load_settings(self.config_arg)
         return self._settings
 

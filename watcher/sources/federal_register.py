@@ -27,7 +27,6 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from watcher.config.values import Duration
 from watcher.entity_list.actions import EntityAction, Extraction, extract
 from watcher.entity_list.manuscript import extract_manuscript
 from watcher.entity_list.pdf_text import is_pdf, pdf_text
@@ -36,6 +35,7 @@ from watcher.models import Address, Change, Entry, ParseResult, make_entry
 from watcher.sources import _fr_api as api
 from watcher.sources import _fr_stages as stages
 from watcher.sources.base import FetchPlan, Source
+from watcher.sources.options import OPTION_KEYS
 
 DEFAULT_AGENCIES = ("industry-and-security-bureau", "foreign-assets-control-office")
 DEFAULT_CFR_REFERENCES = ("15 CFR 744",)
@@ -51,16 +51,7 @@ class FederalRegister(Source):
     default_url = "https://www.federalregister.gov/api/v1/documents.json"
     mode = "incremental"
     text_lists = frozenset({"FR"})  # the rule itself; its entity actions (EL) are parties
-    option_keys: ClassVar[Mapping[str, object]] = {
-        "agencies": list,
-        "cfr_references": list,
-        "public_inspection": bool,
-        "per_page": int,
-        "max_pages": int,
-        "fetch_full_text": bool,
-        "csl_lag": Duration,  # how long the CSL may lag an FR action (pipeline.linking)
-        "pi_pdf": bool,  # read public-inspection PDFs of Entity List documents
-    }
+    option_keys: ClassVar[Mapping[str, object]] = OPTION_KEYS["federal_register"]
 
     @property
     def agencies(self) -> list[str]:

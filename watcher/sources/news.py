@@ -26,6 +26,7 @@ from watcher.errors import ParseError
 from watcher.models import Entry, ParseResult, make_entry
 from watcher.sources._xml import check_xml_bytes
 from watcher.sources.base import FetchPlan, Source
+from watcher.sources.options import OPTION_KEYS
 
 SOURCE = "news"
 LIST_CODE = "NEWS"
@@ -40,7 +41,7 @@ class News(Source):
     mode = "incremental"
     default_min_records = 0
     text_lists = frozenset({LIST_CODE})
-    option_keys: ClassVar[Mapping[str, type]] = {"feeds": list}
+    option_keys: ClassVar[Mapping[str, object]] = OPTION_KEYS["news"]
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
