@@ -71,18 +71,27 @@ def run_source(rt: Runtime, name: str) -> RunResult:
     started = rt.clock()
     t0 = time.monotonic()
     lease = ExitStack()
-    with locks.sqlite_turn(rt.sessions):
-        acquired = lease.enter_context(locks.source_lock(rt.sessions, name, rt.holder, now=started))
+    try:  # taking the lock writes to the database, which may be locked, full or down
+        with locks.sqlite_turn(rt.sessions):
+            acquired = lease.enter_context(
+                locks.source_lock(rt.sessions, name, rt.holder, now=started)
+            )
+    except Exception as exc:  # noqa: BLE001 - same boundary as the poll itself
+        return _failed(rt, name, started, t0, exc)
     with lease:
         if not acquired:
             return RunResult(name, "skipped", error="another process is polling this source")
         try:
             return _poll(rt, name, started, t0)
         except Exception as exc:  # noqa: BLE001 - the one catch-all, by design
-            message = _one_line(exc)
-            log.warning("poll failed", extra={"source": name, "error": message})
-            _record_failure(rt, name, started, t0, message)
-            return RunResult(name, "error", error=message, duration_ms=_ms(t0))
+            return _failed(rt, name, started, t0, exc)
+
+
+def _failed(rt: Runtime, name: str, started: datetime, t0: float, exc: Exception) -> RunResult:
+    message = _one_line(exc)
+    log.warning("poll failed", extra={"source": name, "error": message})
+    _record_failure(rt, name, started, t0, message)
+    return RunResult(name, "error", error=message, duration_ms=_ms(t0))
 
 
 def _poll(rt: Runtime, name: str, started: datetime, t0: float) -> RunResult:

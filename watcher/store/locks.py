@@ -8,6 +8,7 @@ SQLite (one host): an expiring lease row, so a crashed holder cannot block forev
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import socket
 import threading
@@ -16,12 +17,13 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from watcher.store.tables import LockRow
 
 LEASE = timedelta(hours=1)
+log = logging.getLogger(__name__)
 
 
 def lock_key(name: str) -> int:
@@ -45,21 +47,32 @@ def source_lock(
                 yield got
             finally:
                 if got:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                    conn.commit()
+                    with _release_quietly(name):  # a dead connection released it already
+                        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                        conn.commit()
         return
     got = _take_lease(sessions, f"source:{name}", holder, now)
     try:
         yield got
     finally:
         if got:
-            with sessions() as session:
+            with _release_quietly(name), sessions() as session:
                 session.execute(
                     delete(LockRow).where(
                         LockRow.name == f"source:{name}", LockRow.holder == holder
                     )
                 )
                 session.commit()
+
+
+@contextmanager
+def _release_quietly(name: str) -> Iterator[None]:
+    """Releasing runs after the run's outcome is decided; a locked, full or lost database must
+    not turn that outcome into a traceback. A lease left behind expires or is retaken by us."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        log.warning("could not release the lock of %s: %s", name, type(exc).__name__)
 
 
 def _take_lease(sessions: sessionmaker[Session], lock: str, holder: str, now: datetime) -> bool:
