@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
+from watcher.dates import parse_instant
 from watcher.sources.registry import SOURCES
 from watcher.store import documents
 from watcher.store.queries import ChangeFilter
@@ -68,20 +69,21 @@ def parse_filters(params: Mapping[str, str]) -> tuple[FilterForm, list[str]]:
         problems.append(f"kind must be one of {', '.join(KINDS)}")
     if values["list"] and not _CODE.match(values["list"]):
         problems.append("list: letters and digits only")
-    bounds = {}
+    bounds: dict[str, datetime | None] = {}
     for n in ("since", "until"):
+        bounds[n] = None
+        if not values[n]:
+            continue
         try:
-            bounds[n] = date.fromisoformat(values[n]) if values[n] else None
+            date.fromisoformat(values[n])  # pages take dates only, not times
         except ValueError:
             problems.append(f"{n}: expected a date like 2024-05-03")
-            bounds[n] = None
-    since, until = bounds["since"], bounds["until"]
+            continue
+        bounds[n] = parse_instant(values[n], whole_day=n == "until")  # until: the whole day
     where = ChangeFilter(
         source=values["source"] or None,
-        since=datetime(since.year, since.month, since.day, tzinfo=UTC) if since else None,
-        until=(datetime(until.year, until.month, until.day, tzinfo=UTC) + timedelta(days=1))
-        if until
-        else None,  # a bare date means the whole day, as in the CLI
+        since=bounds["since"],
+        until=bounds["until"],
         entity=values["q"] or None,
         kind=values["kind"] or None,
         list_code=values["list"].upper() or None,
