@@ -101,6 +101,10 @@ def main(ctx: click.Context, config: str | None, tz: str | None, verbose: bool) 
     """Watch US sanctions and export-control lists and alert on tracked parties."""
     from watcher.logs import configure_logging
 
+    # pydantic scans every installed distribution for plugins when it first validates (the
+    # config); watcher uses none. A value the operator set is kept.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
     # A command prints its answer; logs are for `-v`, warnings and the daemon.
     configure_logging(logging.DEBUG if verbose else logging.WARNING)
     ctx.obj = App(config, tz=tz, verbose=verbose)

@@ -50,38 +50,13 @@ def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], zone:
     if not rows:
         click.echo("(none)")
         return
-    from rich.console import Console
+    from watcher.cli import table
 
     width = shutil.get_terminal_size((PIPE_WIDTH, 24)).columns
     cells = [[_display(row.get(c), zone) for c in columns] for row in rows]
     headers = [c.upper() for c in columns]
-    widths = column_widths(headers, cells, width - _overhead(len(headers)))
-    table = _table(headers, widths)
-    for row_cells in cells:
-        table.add_row(*row_cells)
-    Console(file=sys.stdout, width=width, highlight=False, soft_wrap=False).print(table)
-
-
-def _table(headers: Sequence[str], widths: Sequence[int]) -> Any:
-    from rich import box
-    from rich.table import Table
-
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1, 0, 0))
-    for i, (header, w) in enumerate(zip(headers, widths, strict=True)):
-        last = i == len(headers) - 1
-        table.add_column(header, width=w, no_wrap=not last, overflow="fold" if last else "ellipsis")
-    return table
-
-
-def _overhead(n: int) -> int:
-    """Characters rich adds around n columns (padding and rules), measured, not assumed."""
-    from rich.console import Console
-
-    buf = io.StringIO()
-    table = _table(["x"] * n, [1] * n)
-    table.add_row(*["x"] * n)
-    Console(file=buf, width=1000).print(table)
-    return max(len(line) for line in buf.getvalue().splitlines()) - n
+    widths = column_widths(headers, cells, width - table.overhead(len(headers)))
+    click.echo(table.render(headers, cells, widths))
 
 
 def column_widths(headers: Sequence[str], cells: Sequence[Sequence[str]], budget: int) -> list[int]:

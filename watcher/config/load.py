@@ -12,6 +12,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -196,7 +197,7 @@ def _source_tables(sources: Mapping[str, Any]) -> dict[str, Any]:
                 raise ConfigError(f"config: sources.{name}.{key}: unknown key (allowed: {keys})")
         options = {
             key: _validate(
-                TypeAdapter(_OPTION_TYPES.get(kind, kind)),
+                _option_adapter(_OPTION_TYPES.get(kind, kind)),
                 table.pop(key),
                 prefix=("sources", name, key),
             )
@@ -205,6 +206,12 @@ def _source_tables(sources: Mapping[str, Any]) -> dict[str, Any]:
         }
         out[name] = {**table, "name": name, "options": options}
     return out
+
+
+@cache
+def _option_adapter(kind: Any) -> TypeAdapter[Any]:
+    """One validator per option type, built once (a TypeAdapter costs a few ms to build)."""
+    return TypeAdapter(kind)
 
 
 def _check_subscribers(subscribers: tuple[SubscriberSettings, ...]) -> None:
