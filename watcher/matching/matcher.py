@@ -34,7 +34,7 @@ from watcher.matching.topics import (
     prepare,
     remark_parts,
 )
-from watcher.models import Entry, WatchEntity, make_entry
+from watcher.models import Address, Entry, WatchEntity, make_entry
 
 __all__ = [
     "Match",
@@ -143,8 +143,10 @@ class Matcher:
         """Entity matches (best per watch entity) and topic matches for one list entry."""
         linked, akas = remark_parts(entry.remarks)
         names = (entry.name, *entry.aliases, *akas)
+        found = self._entity_matches(names, entry.entity_type, entry.addresses)
+        if not self.topics:  # a screener's matcher: no topic evidence to gather
+            return found
         countries = tuple(country_code(a.country) for a in entry.addresses)
-        found = self._entity_matches(names, entry.entity_type, countries)
         individual = (entry.entity_type or "").lower() == "individual"
         named = () if individual else tuple(prepare(n) for n in names)
         addresses = tuple(prepare(a.text()) for a in entry.addresses)
@@ -176,14 +178,17 @@ class Matcher:
         return self.match_text(" ".join(filter(None, [entry.name, entry.remarks, abstract])))
 
     def _entity_matches(
-        self, names: Sequence[str], entity_type: str | None, countries: Sequence[str | None]
+        self, names: Sequence[str], entity_type: str | None, addresses: Sequence[Address]
     ) -> list[Match]:
         best: dict[int, Match] = {}
+        countries: tuple[str | None, ...] | None = None  # looked up once a name matches
         for position, name in enumerate(names):
             for hit in score_names(self.index, normalize(name), self.threshold - 15.0):
                 entity = self.entities[hit.watch.entity]
                 if not _types_compatible(entity.entity_type, entity_type):
                     continue
+                if countries is None:
+                    countries = tuple(country_code(a.country) for a in addresses)
                 delta, evidence = _country_evidence(entity.country, countries)
                 score = min(100.0, hit.score + delta)
                 if score < self.threshold:

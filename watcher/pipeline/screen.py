@@ -2,11 +2,15 @@
 `matching/screening.py`: the same screener (any script, direct or via the watchlist) behind both,
 so the page shows exactly what the command prints. Only where the candidates come from differs:
 the daemon keeps a `ScreenIndex` of the current entries, rebuilt when a list changes; a one-shot
-command prefilters the stored text instead (building the index would cost it seconds more).
+command looks them up in the screen cache (`store/screen_cache.py`: the same keys, kept on disk,
+so only entries changed since the last command are normalized), or without one (an in-memory
+database) prefilters the stored text.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,20 +18,26 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from watcher.matching.matcher import load_default_watchlist
+from watcher.matching.normalize import normalize, remember
 from watcher.matching.screening import (
     Screener,
     ScreenHit,
     ScreenIndex,
     build_screen_index,
     build_screener,
+    entry_keys,
+    entry_names,
+    keys_version,
+    query_forms,
     screen_index,
 )
-from watcher.models import Entry
-from watcher.store import queries
+from watcher.models import Entry, WatchEntity
+from watcher.store import queries, screen_cache
 from watcher.store.watchlist import watch_entities
 
 # Screening resolves names through every bundled group, the opt-in ones too: it is a look-up,
 # not an alerting decision.
+log = logging.getLogger(__name__)
 ALL_GROUPS = ("xinjiang-2019", "xinjiang-sdn", "china-tech")
 
 
@@ -43,14 +53,20 @@ def screen_name(
 ) -> list[ScreenResult]:
     """Current entries matching `name` (directly or through a watch entity it names), best first.
 
-    Candidates from `index` when given (it must hold the current entries), else from a cheap
-    text prefilter over the stored entries; either way only a few reach the costly matcher.
+    Candidates from `index` when given (it must hold the current entries), else from the
+    screen cache's keys of the current entries (`store/screen_cache.py`), else from a cheap
+    text prefilter over the stored entries; either way only a few reach the costly matcher,
+    and all three give what screening every entry would.
     """
-    screener = _screener(session, name, threshold)
     if index is not None:
-        found: Iterable[tuple[Entry, ScreenHit]] = screen_index(index, screener)
+        found: Iterable[tuple[Entry, ScreenHit]] = screen_index(
+            index, _screener(session, name, threshold)
+        )
     else:
-        found = _prefiltered(session, screener)
+        cached = _cached(session, name, threshold)
+        found = (
+            _prefiltered(session, _screener(session, name, threshold)) if cached is None else cached
+        )
     out = [
         ScreenResult(entry, hit, queries.first_listed(session, entry.source, entry.key))
         for entry, hit in found
@@ -63,15 +79,82 @@ def current_index(session: Session) -> ScreenIndex:
     return build_screen_index(r.entry for r in queries.current_all(session))
 
 
-def _screener(session: Session, name: str, threshold: float) -> Screener:
+def _watchlist(session: Session) -> list[WatchEntity]:
     bundled, _topics = load_default_watchlist(ALL_GROUPS)
-    return build_screener(name, [*watch_entities(session), *bundled], threshold=threshold)
+    return [*watch_entities(session), *bundled]
+
+
+def _screener(session: Session, name: str, threshold: float) -> Screener:
+    return build_screener(name, _watchlist(session), threshold=threshold)
 
 
 def _prefiltered(session: Session, screener: Screener) -> list[tuple[Entry, ScreenHit]]:
     candidates = [i for i, text in queries.current_texts(session) if screener.could_match(text)]
     out = []
     for rec in queries.versions_by_id(session, candidates):
+        hit = screener.screen(rec.entry)
+        if hit is not None:
+            out.append((rec.entry, hit))
+    return out
+
+
+def _cached(session: Session, name: str, threshold: float) -> list[tuple[Entry, ScreenHit]] | None:
+    """Screen with the screen cache; None when there is none to use (an in-memory database,
+    a cache file that cannot be opened or read): the caller then prefilters the text."""
+    path = screen_cache.cache_path(session.get_bind().engine.url)
+    if path is None:
+        return None
+    version = keys_version()
+    try:
+        cache = screen_cache.ScreenCache(path, version)
+    except screen_cache.CACHE_ERRORS as exc:
+        log.info("screen cache %s unusable (%s): prefiltering instead", path, exc)
+        return None
+    try:
+        return _screen_cached(session, cache, version, name, threshold)
+    except screen_cache.CACHE_ERRORS as exc:
+        log.info("screen cache %s failed (%s): prefiltering instead", path, exc)
+        return None
+    finally:
+        cache.close()
+
+
+def _screen_cached(
+    session: Session, cache: screen_cache.ScreenCache, version: str, name: str, threshold: float
+) -> list[tuple[Entry, ScreenHit]]:
+    """Bring the cache up to date (normalize only entries it has not seen), then screen the
+    entries sharing a key with the screened names, as `screen_index` does."""
+    ids_by_hash: dict[str, list[int]] = defaultdict(list)
+    for version_id, content_hash in screen_cache.current_versions(session):
+        ids_by_hash[content_hash].append(version_id)
+    known = cache.entries()
+    if len(known) - sum(1 for h in ids_by_hash if h in known) > 2 * len(ids_by_hash) + 1000:
+        cache.clear(version)  # mostly entries no longer listed: start again
+        known = {}
+    fresh: dict[str, set[str]] = {}
+    tokens: dict[str, tuple[str, ...]] = {}
+    missing = {ids[0]: h for h, ids in ids_by_hash.items() if h not in known}
+    for rec in queries.versions_by_id(session, list(missing)):
+        fresh[missing[rec.version_id]] = entry_keys(rec.entry)
+        tokens.update((n, normalize(n).tokens) for n in entry_names(rec.entry))
+
+    watchlist = _watchlist(session)
+    wanted = {n for e in watchlist for n in (e.name, *e.aliases)} | set(query_forms(name))
+    cached = cache.tokens(wanted - tokens.keys())
+    remember(cached)
+    screener = build_screener(name, watchlist, threshold=threshold)
+    tokens.update((n, normalize(n).tokens) for n in wanted - cached.keys())  # normalized now
+    if fresh or tokens:
+        cache.add(fresh, tokens)
+
+    hash_of = {cid: h for h, cid in known.items()}
+    hashes = {hash_of[c] for c in cache.entries_with(screener.keys) if c in hash_of}
+    hashes |= {h for h, keys in fresh.items() if not screener.keys.isdisjoint(keys)}
+    ids = sorted(i for h in hashes for i in ids_by_hash.get(h, ()))
+    records = queries.versions_by_id(session, ids)
+    remember(cache.tokens({n for r in records for n in entry_names(r.entry)} - tokens.keys()))
+    out = []
+    for rec in records:
         hit = screener.screen(rec.entry)
         if hit is not None:
             out.append((rec.entry, hit))
