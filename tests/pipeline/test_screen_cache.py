@@ -74,7 +74,7 @@ def test_cached_screening_equals_the_index_and_follows_list_changes(db_url: str)
     cache = screen_cache.ScreenCache(_cache_file(db_url), keys_version())
     with transaction(rt.sessions) as session:
         current = {h for _id, h in screen_cache.current_versions(session)}
-    assert current <= set(cache.entries())  # both snapshots' entries: normalized once each
+    assert current <= cache.entries()  # both snapshots' entries: normalized once each
     assert set(cache.tokens(["Hikvision", "海康威视"])) == {"Hikvision", "海康威视"}
     cache.close()
 
@@ -112,30 +112,36 @@ def test_a_broken_cache_file_is_screened_around(tmp_path: Path) -> None:
     assert "30946" in _screen_both_ways(rt)["Hikvision"]
 
 
+HIK = {"Hikvision": ("hikvision",), "HIK VISION": ("hik", "vision")}
+HIK_KEYS = {"Hikvision": {"t:hikvision", "p:hikv"}, "HIK VISION": {"t:hik", "t:vision"}}
+
+
 def test_a_changed_normalizer_empties_the_cache(tmp_path: Path) -> None:
     path = tmp_path / "c.screen-cache"
     cache = screen_cache.ScreenCache(path, "v1")
-    cache.add({"h1": {"t:hikvision", "p:hikv"}}, {"Hikvision": ("hikvision",)})
+    cache.add({"h1": ("Hikvision", "HIK VISION")}, HIK, HIK_KEYS)
     cache.close()
     same = screen_cache.ScreenCache(path, "v1")
-    assert same.entries_with(["p:hikv"]) == {same.entries()["h1"]}
+    assert same.entries() == {"h1"}
+    assert same.names_with(["p:hikv", "t:other"]) == {"Hikvision": ("hikvision",)}
+    assert same.entries_named(["HIK VISION"]) == {"h1"}
     assert same.tokens(["Hikvision", "other"]) == {"Hikvision": ("hikvision",)}
     same.close()
     changed = screen_cache.ScreenCache(path, "v2")
-    assert changed.entries() == {} and changed.tokens(["Hikvision"]) == {}
-    assert changed.entries_with(["p:hikv"]) == set()
+    assert changed.entries() == set() and changed.tokens(["Hikvision"]) == {}
+    assert changed.names_with(["p:hikv"]) == {} and changed.entries_named(["Hikvision"]) == set()
     changed.close()
 
 
 def test_two_commands_filling_at_once_store_each_entry_once(tmp_path: Path) -> None:
     path = tmp_path / "c.screen-cache"
     one, two = screen_cache.ScreenCache(path, "v"), screen_cache.ScreenCache(path, "v")
-    one.add({"h1": {"t:a", "t:b"}}, {"A B": ("a", "b")})
-    two.add({"h1": {"t:a", "t:b"}, "h2": {"t:b"}}, {"A B": ("a", "b"), "B": ("b",)})
-    ids = one.entries()
-    assert set(ids) == {"h1", "h2"}
-    assert one.entries_with(["t:a"]) == {ids["h1"]}
-    assert one.entries_with(["t:b"]) == {ids["h1"], ids["h2"]}
+    one.add({"h1": ("Hikvision",)}, HIK, HIK_KEYS)
+    two.add({"h1": ("Hikvision",), "h2": ("Hikvision", "HIK VISION")}, HIK, HIK_KEYS)
+    assert one.entries() == {"h1", "h2"}
+    assert one.entries_named(["Hikvision"]) == {"h1", "h2"}
+    assert one.entries_named(["HIK VISION"]) == {"h2"}
+    assert set(one.names_with(["t:hik", "p:hikv"])) == {"Hikvision", "HIK VISION"}
     one.close()
     two.close()
 

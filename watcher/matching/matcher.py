@@ -50,6 +50,7 @@ DEFAULT_GROUPS = ("xinjiang-2019", "xinjiang-sdn")
 OPT_IN_GROUPS = ("china-tech",)
 MatchKind = Literal["entity", "topic"]
 MatchMethod = Literal["exact", "normalized", "fuzzy", "alias", "topic"]
+_FUZZY_MARGIN = 15.0  # names scoring this far below the threshold are scored (then country)
 _NOT_ORGANIZATIONS = frozenset({"individual", "vessel", "aircraft"})
 
 
@@ -177,13 +178,18 @@ class Matcher:
         abstract = str(entry.raw.get("abstract") or "")
         return self.match_text(" ".join(filter(None, [entry.name, entry.remarks, abstract])))
 
+    def may_match_name(self, name: str) -> bool:
+        """Could this listed name match a watch entity (before the type and country checks)?
+        A listed entry none of whose names may match has no entity match."""
+        return bool(score_names(self.index, normalize(name), self.threshold - _FUZZY_MARGIN))
+
     def _entity_matches(
         self, names: Sequence[str], entity_type: str | None, addresses: Sequence[Address]
     ) -> list[Match]:
         best: dict[int, Match] = {}
         countries: tuple[str | None, ...] | None = None  # looked up once a name matches
         for position, name in enumerate(names):
-            for hit in score_names(self.index, normalize(name), self.threshold - 15.0):
+            for hit in score_names(self.index, normalize(name), self.threshold - _FUZZY_MARGIN):
                 entity = self.entities[hit.watch.entity]
                 if not _types_compatible(entity.entity_type, entity_type):
                     continue

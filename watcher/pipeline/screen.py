@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
@@ -25,8 +26,8 @@ from watcher.matching.screening import (
     ScreenIndex,
     build_screen_index,
     build_screener,
-    entry_keys,
     entry_names,
+    index_keys,
     keys_version,
     query_forms,
     screen_index,
@@ -80,8 +81,13 @@ def current_index(session: Session) -> ScreenIndex:
 
 
 def _watchlist(session: Session) -> list[WatchEntity]:
-    bundled, _topics = load_default_watchlist(ALL_GROUPS)
-    return [*watch_entities(session), *bundled]
+    return [*watch_entities(session), *_bundled()]
+
+
+@lru_cache(maxsize=1)
+def _bundled() -> tuple[WatchEntity, ...]:
+    """The bundled watchlist, parsed once a process (it ships with the code)."""
+    return tuple(load_default_watchlist(ALL_GROUPS)[0])
 
 
 def _screener(session: Session, name: str, threshold: float) -> Screener:
@@ -104,14 +110,13 @@ def _cached(session: Session, name: str, threshold: float) -> list[tuple[Entry, 
     path = screen_cache.cache_path(session.get_bind().engine.url)
     if path is None:
         return None
-    version = keys_version()
     try:
-        cache = screen_cache.ScreenCache(path, version)
+        cache = screen_cache.ScreenCache(path, keys_version())
     except screen_cache.CACHE_ERRORS as exc:
         log.info("screen cache %s unusable (%s): prefiltering instead", path, exc)
         return None
     try:
-        return _screen_cached(session, cache, version, name, threshold)
+        return _screen_cached(session, cache, name, threshold)
     except screen_cache.CACHE_ERRORS as exc:
         log.info("screen cache %s failed (%s): prefiltering instead", path, exc)
         return None
@@ -120,39 +125,45 @@ def _cached(session: Session, name: str, threshold: float) -> list[tuple[Entry, 
 
 
 def _screen_cached(
-    session: Session, cache: screen_cache.ScreenCache, version: str, name: str, threshold: float
+    session: Session, cache: screen_cache.ScreenCache, name: str, threshold: float
 ) -> list[tuple[Entry, ScreenHit]]:
-    """Bring the cache up to date (normalize only entries it has not seen), then screen the
-    entries sharing a key with the screened names, as `screen_index` does."""
+    """Bring the cache up to date (normalize only the entries it has not seen), then screen
+    the entries having a name that shares a key with a screened name and may match it: the
+    entries `screen_index` would screen, less those none of whose names can match."""
     ids_by_hash: dict[str, list[int]] = defaultdict(list)
     for version_id, content_hash in screen_cache.current_versions(session):
         ids_by_hash[content_hash].append(version_id)
     known = cache.entries()
-    if len(known) - sum(1 for h in ids_by_hash if h in known) > 2 * len(ids_by_hash) + 1000:
-        cache.clear(version)  # mostly entries no longer listed: start again
-        known = {}
-    fresh: dict[str, set[str]] = {}
-    tokens: dict[str, tuple[str, ...]] = {}
-    missing = {ids[0]: h for h, ids in ids_by_hash.items() if h not in known}
-    for rec in queries.versions_by_id(session, list(missing)):
-        fresh[missing[rec.version_id]] = entry_keys(rec.entry)
-        tokens.update((n, normalize(n).tokens) for n in entry_names(rec.entry))
-
+    if len(known - ids_by_hash.keys()) > 2 * len(ids_by_hash) + 1000:
+        cache.clear()  # mostly entries no longer listed
+        known = set()
     watchlist = _watchlist(session)
     wanted = {n for e in watchlist for n in (e.name, *e.aliases)} | set(query_forms(name))
-    cached = cache.tokens(wanted - tokens.keys())
+    cached = cache.tokens(wanted)
     remember(cached)
+
+    missing = {ids[0]: h for h, ids in ids_by_hash.items() if h not in known}
+    fresh: dict[str, tuple[str, ...]] = {}
+    tokens: dict[str, tuple[str, ...]] = {}
+    keys: dict[str, set[str]] = {}
+    for rec in queries.versions_by_id(session, list(missing)):
+        fresh[missing[rec.version_id]] = names = entry_names(rec.entry)
+        for listed in names:
+            norm = normalize(listed)
+            tokens[listed] = norm.tokens
+            if norm.tokens:
+                keys[listed] = index_keys(norm)
     screener = build_screener(name, watchlist, threshold=threshold)
     tokens.update((n, normalize(n).tokens) for n in wanted - cached.keys())  # normalized now
-    if fresh or tokens:
-        cache.add(fresh, tokens)
+    if tokens:
+        cache.add(fresh, tokens, keys)
 
-    hash_of = {cid: h for h, cid in known.items()}
-    hashes = {hash_of[c] for c in cache.entries_with(screener.keys) if c in hash_of}
-    hashes |= {h for h, keys in fresh.items() if not screener.keys.isdisjoint(keys)}
-    ids = sorted(i for h in hashes for i in ids_by_hash.get(h, ()))
+    candidates = cache.names_with(screener.keys)
+    remember(candidates)
+    named = cache.entries_named(n for n in candidates if screener.matcher.may_match_name(n))
+    ids = sorted(i for h in named for i in ids_by_hash.get(h, ()))
     records = queries.versions_by_id(session, ids)
-    remember(cache.tokens({n for r in records for n in entry_names(r.entry)} - tokens.keys()))
+    remember(cache.tokens({n for r in records for n in entry_names(r.entry)}))
     out = []
     for rec in records:
         hit = screener.screen(rec.entry)

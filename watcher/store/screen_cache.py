@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import URL
@@ -26,13 +27,16 @@ from sqlalchemy.orm import Session
 
 from watcher.store.tables import EntryVersionRow
 
+_FORMAT = "2"  # the tables' shape: a cache of another shape is dropped
+_TABLES = ("entry_names", "keys", "entries", "names", "meta")
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS entries (id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS keys (
-    key TEXT NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (key, entry)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS names (name TEXT PRIMARY KEY, tokens TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, tokens TEXT NOT NULL);
+CREATE TABLE keys (key TEXT NOT NULL, name INTEGER NOT NULL, PRIMARY KEY (key, name))
+    WITHOUT ROWID;
+CREATE TABLE entries (id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE);
+CREATE TABLE entry_names (name INTEGER NOT NULL, entry INTEGER NOT NULL,
+    PRIMARY KEY (name, entry)) WITHOUT ROWID;
 """
 _CHUNK = 500  # bound parameters per statement, well under SQLite's limit
 # What a missing, locked or broken cache file raises.
@@ -67,11 +71,14 @@ class ScreenCache:
     def __init__(self, path: Path, version: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
+        self._version = f"{_FORMAT}:{version}"
         try:
-            self._db.executescript(_SCHEMA)
-            row = self._db.execute("SELECT v FROM meta WHERE k = 'version'").fetchone()
-            if row is None or row[0] != version:
-                self.clear(version)
+            try:
+                row = self._db.execute("SELECT v FROM meta WHERE k = 'version'").fetchone()
+            except sqlite3.OperationalError:  # no such table: a new file
+                row = None
+            if row is None or row[0] != self._version:
+                self.clear()
         except BaseException:
             self._db.close()
             raise
@@ -79,59 +86,80 @@ class ScreenCache:
     def close(self) -> None:
         self._db.close()
 
-    def clear(self, version: str) -> None:
-        """Forget everything (normalizer changed, or too many entries no longer listed)."""
+    def clear(self) -> None:
+        """Start again, empty (normalizer changed, or mostly entries no longer listed)."""
         with self._write():
-            for table in ("keys", "entries", "names", "meta"):
-                self._db.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed names)
-            self._db.execute("INSERT INTO meta VALUES ('version', ?)", (version,))
+            for table in _TABLES:
+                self._db.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute("INSERT INTO meta VALUES ('version', ?)", (self._version,))
 
-    def entries(self) -> dict[str, int]:
-        """Content hash -> cache id of every entry whose keys are cached."""
-        return dict(self._db.execute("SELECT hash, id FROM entries"))
-
-    def entries_with(self, keys: Iterable[str]) -> set[int]:
-        """Cache ids of the entries having a name with any of `keys`."""
-        found: set[int] = set()
-        for chunk in _chunks(sorted(keys)):
-            marks = ",".join("?" * len(chunk))
-            q = f"SELECT DISTINCT entry FROM keys WHERE key IN ({marks})"  # noqa: S608
-            found.update(r[0] for r in self._db.execute(q, chunk))
-        return found
+    def entries(self) -> set[str]:
+        """Content hashes of the entries whose names are cached."""
+        return {r[0] for r in self._db.execute("SELECT hash FROM entries")}
 
     def tokens(self, names: Iterable[str]) -> dict[str, tuple[str, ...]]:
         """The cached tokens of those `names` the cache knows."""
-        out: dict[str, tuple[str, ...]] = {}
-        for chunk in _chunks(sorted(set(names))):
-            marks = ",".join("?" * len(chunk))
-            q = f"SELECT name, tokens FROM names WHERE name IN ({marks})"  # noqa: S608
-            out.update((n, tuple(t.split())) for n, t in self._db.execute(q, chunk))
-        return out
+        return {n: tuple(t.split()) for n, t in self._select(_TOKENS, names)}
+
+    def names_with(self, keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Listed names having any of `keys`, with their tokens."""
+        return {n: tuple(t.split()) for n, t in self._select(_NAMES_WITH, keys)}
+
+    def entries_named(self, names: Iterable[str]) -> set[str]:
+        """Content hashes of the entries having any of `names`."""
+        return {r[0] for r in self._select(_ENTRIES_NAMED, names)}
 
     def add(
         self,
         entries: Mapping[str, Iterable[str]],
         tokens: Mapping[str, tuple[str, ...]],
+        keys: Mapping[str, Iterable[str]],
     ) -> None:
-        """Store entries (content hash -> index keys of its names) and name tokens, at once."""
+        """Store names' tokens, listed names' keys and entries (content hash -> its names), in
+        one transaction. Every name of `entries` must be in `tokens` or already cached."""
         with self._write():
             self._db.executemany(
-                "INSERT OR IGNORE INTO names VALUES (?, ?)",
+                "INSERT OR IGNORE INTO names (name, tokens) VALUES (?, ?)",
                 ((n, " ".join(t)) for n, t in tokens.items()),
             )
-            for content_hash, keys in entries.items():
+            wanted = {n for names in entries.values() for n in names} | set(keys)
+            ids = dict(self._select("SELECT name, id FROM names WHERE name IN ({})", wanted))
+            self._db.executemany(
+                "INSERT OR IGNORE INTO keys VALUES (?, ?)",
+                ((k, ids[n]) for n, name_keys in keys.items() for k in name_keys),
+            )
+            for content_hash, names in entries.items():
                 cur = self._db.execute(
                     "INSERT OR IGNORE INTO entries (hash) VALUES (?)", (content_hash,)
                 )
-                if cur.rowcount != 1:
-                    continue  # another command cached it meanwhile
-                entry = cur.lastrowid
-                self._db.executemany(
-                    "INSERT INTO keys VALUES (?, ?)", ((k, entry) for k in set(keys))
-                )
+                if cur.rowcount == 1:  # else another command cached it meanwhile
+                    self._db.executemany(
+                        "INSERT OR IGNORE INTO entry_names VALUES (?, ?)",
+                        ((ids[n], cur.lastrowid) for n in set(names)),
+                    )
+
+    def _select(self, query: str, values: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+        """`query` with its `IN ({})` filled with `values`, a chunk at a time."""
+        items = sorted(set(values))
+        for start in range(0, len(items), _CHUNK):
+            chunk = items[start : start + _CHUNK]
+            yield from self._db.execute(query.format(",".join("?" * len(chunk))), chunk)
 
     def _write(self) -> _Transaction:
         return _Transaction(self._db)
+
+
+_TOKENS = "SELECT name, tokens FROM names WHERE name IN ({})"
+_NAMES_WITH = (
+    "SELECT DISTINCT n.name, n.tokens FROM keys k JOIN names n ON n.id = k.name WHERE k.key IN ({})"
+)
+_ENTRIES_NAMED = (
+    "SELECT DISTINCT e.hash FROM names n JOIN entry_names en ON en.name = n.id"
+    " JOIN entries e ON e.id = en.entry WHERE n.name IN ({})"
+)
 
 
 class _Transaction:
@@ -145,8 +173,3 @@ class _Transaction:
 
     def __exit__(self, kind: object, *_: object) -> None:
         self._db.execute("COMMIT" if kind is None else "ROLLBACK")
-
-
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
