@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +114,7 @@ class ScreenCache:
 
     def add(
         self,
-        entries: Mapping[str, Iterable[str]],
+        entries: Mapping[str, Collection[str]],
         tokens: Mapping[str, tuple[str, ...]],
         keys: Mapping[str, Iterable[str]],
     ) -> None:
@@ -127,19 +127,18 @@ class ScreenCache:
             )
             wanted = {n for names in entries.values() for n in names} | set(keys)
             ids = dict(self._select("SELECT name, id FROM names WHERE name IN ({})", wanted))
-            self._db.executemany(
+            self._db.executemany(  # in key order: appends to the index, no page splits
                 "INSERT OR IGNORE INTO keys VALUES (?, ?)",
-                ((k, ids[n]) for n, name_keys in keys.items() for k in name_keys),
+                sorted((k, ids[n]) for n, name_keys in keys.items() for k in name_keys),
             )
-            for content_hash, names in entries.items():
-                cur = self._db.execute(
-                    "INSERT OR IGNORE INTO entries (hash) VALUES (?)", (content_hash,)
-                )
-                if cur.rowcount == 1:  # else another command cached it meanwhile
-                    self._db.executemany(
-                        "INSERT OR IGNORE INTO entry_names VALUES (?, ?)",
-                        ((ids[n], cur.lastrowid) for n in set(names)),
-                    )
+            cached = dict(self._select("SELECT hash, id FROM entries WHERE hash IN ({})", entries))
+            new = [h for h in entries if h not in cached]  # others: cached by another command
+            self._db.executemany("INSERT INTO entries (hash) VALUES (?)", ((h,) for h in new))
+            entry_ids = dict(self._select("SELECT hash, id FROM entries WHERE hash IN ({})", new))
+            self._db.executemany(
+                "INSERT OR IGNORE INTO entry_names VALUES (?, ?)",
+                ((ids[n], entry_ids[h]) for h in new for n in entries[h]),
+            )
 
     def _select(self, query: str, values: Iterable[str]) -> Iterator[tuple[Any, ...]]:
         """`query` with its `IN ({})` filled with `values`, a chunk at a time."""
