@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
@@ -81,13 +80,8 @@ def current_index(session: Session) -> ScreenIndex:
 
 
 def _watchlist(session: Session) -> list[WatchEntity]:
-    return [*watch_entities(session), *_bundled()]
-
-
-@lru_cache(maxsize=1)
-def _bundled() -> tuple[WatchEntity, ...]:
-    """The bundled watchlist, parsed once a process (it ships with the code)."""
-    return tuple(load_default_watchlist(ALL_GROUPS)[0])
+    bundled, _topics = load_default_watchlist(ALL_GROUPS)
+    return [*watch_entities(session), *bundled]
 
 
 def _screener(session: Session, name: str, threshold: float) -> Screener:
@@ -130,11 +124,13 @@ def _screen_cached(
     """Bring the cache up to date (normalize only the entries it has not seen), then screen
     the entries having a name that shares a key with a screened name and may match it: the
     entries `screen_index` would screen, less those none of whose names can match."""
+    current = screen_cache.current_versions(session)
+    id_of = {h: i for i, h in current}  # content hashes are unique unless two entries are equal
     ids_by_hash: dict[str, list[int]] = defaultdict(list)
-    for version_id, content_hash in screen_cache.current_versions(session):
+    for version_id, content_hash in current if len(id_of) < len(current) else ():
         ids_by_hash[content_hash].append(version_id)
     known = cache.entries()
-    if len(known - ids_by_hash.keys()) > 2 * len(ids_by_hash) + 1000:
+    if len(known - id_of.keys()) > 2 * len(id_of) + 1000:
         cache.clear()  # mostly entries no longer listed
         known = set()
     watchlist = _watchlist(session)
@@ -142,7 +138,7 @@ def _screen_cached(
     cached = cache.tokens(wanted)
     remember(cached)
 
-    missing = {ids[0]: h for h, ids in ids_by_hash.items() if h not in known}
+    missing = {id_of[h]: h for h in id_of.keys() - known}
     fresh: dict[str, tuple[str, ...]] = {}
     tokens: dict[str, tuple[str, ...]] = {}
     keys: dict[str, set[str]] = {}
@@ -161,7 +157,7 @@ def _screen_cached(
     candidates = cache.names_with(screener.keys)
     remember(candidates)
     named = cache.entries_named(n for n in candidates if screener.matcher.may_match_name(n))
-    ids = sorted(i for h in named for i in ids_by_hash.get(h, ()))
+    ids = sorted(i for h in named if h in id_of for i in ids_by_hash.get(h, [id_of[h]]))
     records = queries.versions_by_id(session, ids)
     remember(cache.tokens({n for r in records for n in entry_names(r.entry)}))
     out = []
