@@ -146,6 +146,24 @@ def test_two_commands_filling_at_once_store_each_entry_once(tmp_path: Path) -> N
     two.close()
 
 
+def test_a_cache_emptied_by_another_command_is_not_read_as_complete(tmp_path: Path) -> None:
+    """Another command may empty the cache (a newer normalizer, or mostly unlisted entries)
+    between this one bringing it up to date and reading it: the read says so (the command then
+    prefilters) instead of returning too few candidates."""
+    path = tmp_path / "c.screen-cache"
+    one = screen_cache.ScreenCache(path, "v")
+    one.add({"h1": ("Hikvision",)}, HIK, HIK_KEYS)
+    with one.consistent():
+        assert one.entries_named(["Hikvision"]) == {"h1"}
+    other = screen_cache.ScreenCache(path, "v")
+    other.clear()
+    with pytest.raises(screen_cache.CacheCleared), one.consistent():
+        pytest.fail("read a cache another command emptied")
+    assert isinstance(screen_cache.CacheCleared(), screen_cache.CACHE_ERRORS)
+    one.close()
+    other.close()
+
+
 @pytest.mark.parametrize(("dist", "module"), _NORMALIZING_LIBRARIES)
 def test_the_cache_version_reads_the_installed_library_versions(dist: str, module: str) -> None:
     assert _installed_version(dist, module) == metadata.version(dist)

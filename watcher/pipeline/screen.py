@@ -154,9 +154,10 @@ def _screen_cached(
     if tokens:
         cache.add(fresh, tokens, keys)
 
-    candidates = cache.names_with(screener.keys)
-    remember(candidates)
-    named = cache.entries_named(n for n in candidates if screener.matcher.may_match_name(n))
+    with cache.consistent():  # every current entry is in it, and stays until this is read
+        candidates = cache.names_with(screener.keys)
+        remember(candidates)
+        named = cache.entries_named(n for n in candidates if screener.matcher.may_match_name(n))
     ids = sorted(i for h in named if h in id_of for i in ids_by_hash.get(h, [id_of[h]]))
     records = queries.versions_by_id(session, ids)
     remember(cache.tokens({n for r in records for n in entry_names(r.entry)}))

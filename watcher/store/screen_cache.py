@@ -39,8 +39,14 @@ CREATE TABLE entry_names (name INTEGER NOT NULL, entry INTEGER NOT NULL,
     PRIMARY KEY (name, entry)) WITHOUT ROWID;
 """
 _CHUNK = 500  # bound parameters per statement, well under SQLite's limit
-# What a missing, locked or broken cache file raises.
-CACHE_ERRORS = (OSError, sqlite3.Error)
+
+
+class CacheCleared(Exception):
+    """Another command emptied the cache meanwhile: what this one saw is gone."""
+
+
+# What a missing, locked, broken or meanwhile emptied cache file raises.
+CACHE_ERRORS = (OSError, sqlite3.Error, CacheCleared)
 
 
 def current_versions(session: Session) -> list[tuple[int, str]]:
@@ -80,10 +86,11 @@ class ScreenCache:
         self._version = f"{_FORMAT}:{version}"
         try:
             try:
-                row = self._db.execute("SELECT v FROM meta WHERE k = 'version'").fetchone()
+                meta = dict(self._db.execute("SELECT k, v FROM meta"))
             except sqlite3.OperationalError:  # no such table: a new file
-                row = None
-            if row is None or row[0] != self._version:
+                meta = {}
+            self._generation = meta.get("generation", "")
+            if meta.get("version") != self._version:
                 self.clear()
         except BaseException:
             self._db.close()
@@ -100,7 +107,17 @@ class ScreenCache:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
-            self._db.execute("INSERT INTO meta VALUES ('version', ?)", (self._version,))
+            self._generation = os.urandom(8).hex()
+            self._db.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [("version", self._version), ("generation", self._generation)],
+            )
+
+    def consistent(self) -> _Transaction:
+        """A read transaction that raises `CacheCleared` if another command emptied the cache
+        since this one opened it: entries are only ever added, so what this command saw (and
+        added) is all still there when the generation is unchanged."""
+        return _Transaction(self._db, "BEGIN", self._generation)
 
     def entries(self) -> set[str]:
         """Content hashes of the entries whose names are cached."""
@@ -168,13 +185,24 @@ _ENTRIES_NAMED = (
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error): one writer at a time, all or nothing."""
+    """BEGIN ... COMMIT (ROLLBACK on error). IMMEDIATE: one writer at a time, all or nothing;
+    deferred with a `generation`: a consistent read of the generation this command knows."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE", generation: str = ""
+    ) -> None:
         self._db = db
+        self._begin = begin
+        self._generation = generation
 
     def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        self._db.execute(self._begin)
+        if not self._generation:
+            return
+        row = self._db.execute("SELECT v FROM meta WHERE k = 'generation'").fetchone()
+        if row is None or row[0] != self._generation:
+            self._db.execute("ROLLBACK")
+            raise CacheCleared
 
     def __exit__(self, kind: object, *_: object) -> None:
         self._db.execute("COMMIT" if kind is None else "ROLLBACK")
