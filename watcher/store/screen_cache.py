@@ -9,7 +9,8 @@ the user's cache directory for any other database): the database's rows are neve
 
 Every row is keyed by content, never by row id, so the cache is right whatever database it
 meets; `version` (the normalizer's code and libraries) empties it when normalizing changes.
-Writes are single transactions, so concurrent commands see whole entries or nothing.
+Writes are single transactions, so concurrent commands see whole entries or nothing, and a
+command reads its candidates in one transaction that fails if another emptied the cache since.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from watcher.store.tables import EntryVersionRow
 
-_FORMAT = "2"  # the tables' shape: a cache of another shape is dropped
+_FORMAT = "3"  # the tables' shape: a cache of another shape is dropped
 _TABLES = ("entry_names", "keys", "entries", "names", "meta")
 _SCHEMA = """
 CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
@@ -90,7 +91,7 @@ class ScreenCache:
             except sqlite3.OperationalError:  # no such table: a new file
                 meta = {}
             self._generation = meta.get("generation", "")
-            if meta.get("version") != self._version:
+            if meta.get("version") != self._version or not self._generation:
                 self.clear()
         except BaseException:
             self._db.close()
@@ -189,7 +190,7 @@ class _Transaction:
     deferred with a `generation`: a consistent read of the generation this command knows."""
 
     def __init__(
-        self, db: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE", generation: str = ""
+        self, db: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE", generation: str | None = None
     ) -> None:
         self._db = db
         self._begin = begin
@@ -197,7 +198,7 @@ class _Transaction:
 
     def __enter__(self) -> None:
         self._db.execute(self._begin)
-        if not self._generation:
+        if self._generation is None:
             return
         row = self._db.execute("SELECT v FROM meta WHERE k = 'generation'").fetchone()
         if row is None or row[0] != self._generation:
