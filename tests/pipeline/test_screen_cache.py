@@ -104,6 +104,29 @@ def test_a_warm_cache_spares_the_romanisation_libraries(tmp_path: Path) -> None:
     assert heavy == []
 
 
+def test_commands_filling_an_empty_cache_at_once_all_answer_right(tmp_path: Path) -> None:
+    """Three `watcher screen` processes start on a database no command has screened yet: each
+    normalizes and writes the same entries, one writer at a time, and all print the listing."""
+    url = _sqlite(tmp_path)
+    _replay(make_runtime(url, CONFIG), "2025-04-21")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n')
+    argv = [sys.executable, "-m", "watcher", "--config", str(config), "screen", "海康威视"]
+    procs = [
+        subprocess.Popen([*argv, "--format", "json"], stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0]
+    rows = [json.loads(out) for out in outputs]
+    assert rows[0] == rows[1] == rows[2] and "30946" in {r["key"] for r in rows[0]}
+    cache = screen_cache.ScreenCache(_cache_file(url), keys_version())
+    rt = make_runtime(url, CONFIG)
+    with transaction(rt.sessions) as session:
+        assert cache.entries() == {h for _id, h in screen_cache.current_versions(session)}
+    cache.close()
+
+
 def test_a_broken_cache_file_is_screened_around(tmp_path: Path) -> None:
     url = _sqlite(tmp_path)
     rt = make_runtime(url, CONFIG)
