@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from rapidfuzz import fuzz, process
@@ -69,7 +70,7 @@ class NameIndex:
     block_cap: int
     entity_df: Mapping[str, int]
     mention_first: Mapping[str, tuple[int, ...]]
-    mention_han: tuple[tuple[str, int], ...]
+    han_names: tuple[int, ...]  # watch names written in Han, found in text by `mention_han`
 
     @classmethod
     def build(cls, names: Sequence[WatchName]) -> NameIndex:
@@ -78,7 +79,7 @@ class NameIndex:
         blocks: dict[str, list[int]] = defaultdict(list)
         entity_tokens: dict[str, set[int]] = defaultdict(set)
         mention_first: dict[str, list[int]] = defaultdict(list)
-        mention_han: list[tuple[str, int]] = []
+        han_names: list[int] = []
         for i, wn in enumerate(names):
             exact[wn.norm.folded].append(i)
             for form in {wn.norm.sorted_key, wn.norm.compact}:
@@ -88,7 +89,7 @@ class NameIndex:
             for token in wn.norm.tokens:
                 entity_tokens[token].add(wn.entity)
             if has_han(wn.raw):
-                mention_han.append((to_simplified(wn.raw), i))
+                han_names.append(i)
             elif wn.norm.tokens:
                 mention_first[wn.norm.tokens[0]].append(i)
         cap = max(64, len(names) // 50)
@@ -100,8 +101,14 @@ class NameIndex:
             block_cap=cap,
             entity_df={t: len(e) for t, e in entity_tokens.items()},
             mention_first=_freeze(mention_first),
-            mention_han=tuple(mention_han),
+            han_names=tuple(han_names),
         )
+
+    @cached_property
+    def mention_han(self) -> tuple[tuple[str, int], ...]:
+        """Han watch names simplified, made on first use: only text mentions need them, and
+        the conversion table costs a screening command 0.4 s to load."""
+        return tuple((to_simplified(self.names[i].raw), i) for i in self.han_names)
 
     def candidates(self, norm: NormName) -> set[int]:
         """Watch names sharing a selective blocking key; keys that hit too many are skipped."""

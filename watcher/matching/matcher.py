@@ -34,7 +34,7 @@ from watcher.matching.topics import (
     prepare,
     remark_parts,
 )
-from watcher.models import Entry, WatchEntity, make_entry
+from watcher.models import Address, Entry, WatchEntity, make_entry
 
 __all__ = [
     "Match",
@@ -50,6 +50,7 @@ DEFAULT_GROUPS = ("xinjiang-2019", "xinjiang-sdn")
 OPT_IN_GROUPS = ("china-tech",)
 MatchKind = Literal["entity", "topic"]
 MatchMethod = Literal["exact", "normalized", "fuzzy", "alias", "topic"]
+_FUZZY_MARGIN = 15.0  # names scoring this far below the threshold are scored (then country)
 _NOT_ORGANIZATIONS = frozenset({"individual", "vessel", "aircraft"})
 
 
@@ -77,7 +78,12 @@ def parse_watchlist(
     text: str, groups: Iterable[str] | None = None
 ) -> tuple[list[WatchEntity], list[Topic]]:
     """Entities and topics of a watchlist TOML document; `groups` selects by first tag."""
-    data = tomllib.loads(text)
+    return _parse(tomllib.loads(text), groups)
+
+
+def _parse(
+    data: dict[str, Any], groups: Iterable[str] | None
+) -> tuple[list[WatchEntity], list[Topic]]:
     wanted = set(groups) if groups is not None else None
     entities = [
         _entity(row)
@@ -91,12 +97,18 @@ def load_default_watchlist(
     groups: Iterable[str] | None = None,
 ) -> tuple[list[WatchEntity], list[Topic]]:
     """The bundled watchlist; `china-tech` only when asked for by name."""
+    return _parse(_bundled_data(), DEFAULT_GROUPS if groups is None else groups)
+
+
+@lru_cache(maxsize=1)
+def _bundled_data() -> dict[str, Any]:
+    """The bundled TOML, parsed once a process (a command syncs and screens it: 15 ms each)."""
     text = (
         resources.files("watcher.matching")
         .joinpath("data/default_watchlist.toml")
         .read_text("utf-8")
     )
-    return parse_watchlist(text, DEFAULT_GROUPS if groups is None else groups)
+    return tomllib.loads(text)
 
 
 def _entity(row: dict[str, Any]) -> WatchEntity:
@@ -143,8 +155,10 @@ class Matcher:
         """Entity matches (best per watch entity) and topic matches for one list entry."""
         linked, akas = remark_parts(entry.remarks)
         names = (entry.name, *entry.aliases, *akas)
+        found = self._entity_matches(names, entry.entity_type, entry.addresses)
+        if not self.topics:  # a screener's matcher: no topic evidence to gather
+            return found
         countries = tuple(country_code(a.country) for a in entry.addresses)
-        found = self._entity_matches(names, entry.entity_type, countries)
         individual = (entry.entity_type or "").lower() == "individual"
         named = () if individual else tuple(prepare(n) for n in names)
         addresses = tuple(prepare(a.text()) for a in entry.addresses)
@@ -175,15 +189,23 @@ class Matcher:
         abstract = str(entry.raw.get("abstract") or "")
         return self.match_text(" ".join(filter(None, [entry.name, entry.remarks, abstract])))
 
+    def may_match_name(self, name: str) -> bool:
+        """Could this listed name match a watch entity (before the type and country checks)?
+        A listed entry none of whose names may match has no entity match."""
+        return bool(score_names(self.index, normalize(name), self.threshold - _FUZZY_MARGIN))
+
     def _entity_matches(
-        self, names: Sequence[str], entity_type: str | None, countries: Sequence[str | None]
+        self, names: Sequence[str], entity_type: str | None, addresses: Sequence[Address]
     ) -> list[Match]:
         best: dict[int, Match] = {}
+        countries: tuple[str | None, ...] | None = None  # looked up once a name matches
         for position, name in enumerate(names):
-            for hit in score_names(self.index, normalize(name), self.threshold - 15.0):
+            for hit in score_names(self.index, normalize(name), self.threshold - _FUZZY_MARGIN):
                 entity = self.entities[hit.watch.entity]
                 if not _types_compatible(entity.entity_type, entity_type):
                     continue
+                if countries is None:
+                    countries = tuple(country_code(a.country) for a in addresses)
                 delta, evidence = _country_evidence(entity.country, countries)
                 score = min(100.0, hit.score + delta)
                 if score < self.threshold:

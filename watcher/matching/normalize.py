@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -106,15 +107,27 @@ def ascii_words(text: str) -> str:
     return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
+# Tokens of names normalized by an earlier process (`remember`): a screening command reads them
+# from its cache instead of loading pypinyin, ICU and fingerprints for the same names again.
+_KNOWN: dict[str, tuple[str, ...]] = {}
+
+
+def remember(tokens: Mapping[str, tuple[str, ...]]) -> None:
+    """Take `normalize(name).tokens` as computed elsewhere by this same normalizer version."""
+    _KNOWN.update(tokens)
+
+
 @lru_cache(maxsize=65536)
 def normalize(text: str) -> NormName:
     """Normalize one name; cached because the same names recur across snapshots."""
     folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-    words = ascii_words(text)
-    removed = _remove_types(words) if words else ""
-    tokens = tuple(t for t in _NON_WORD.split(removed or "") if t and t not in _NOISE_WORDS)
-    if not tokens:  # a name that is only a legal form ("Limited") keeps its words
-        tokens = tuple(t for t in words.split() if t)
+    tokens = _KNOWN.get(text)
+    if tokens is None:
+        words = ascii_words(text)
+        removed = _remove_types(words) if words else ""
+        tokens = tuple(t for t in _NON_WORD.split(removed or "") if t and t not in _NOISE_WORDS)
+        if not tokens:  # a name that is only a legal form ("Limited") keeps its words
+            tokens = tuple(t for t in words.split() if t)
     return NormName(
         raw=text,
         folded=folded,

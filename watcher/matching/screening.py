@@ -18,11 +18,17 @@ over the stored entries.
 from __future__ import annotations
 
 import gc
+import hashlib
+import importlib.util
+import os
 import re
+import sys
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from watcher.matching.matcher import Match, Matcher, build_matcher
 from watcher.matching.normalize import NormName, ascii_words, has_han, normalize
@@ -125,8 +131,10 @@ def query_forms(query: str) -> tuple[str, ...]:
     """The query, and for a query without Han its words run together: syllable-by-syllable
     pinyin ("yī lí hā sà kè") would otherwise lose "sa" and "ju" to legal-form removal, and
     a Han name compares as one run of syllables."""
+    if has_han(query):
+        return (query,)
     joined = ascii_words(query).replace(" ", "")
-    return (query,) if has_han(query) or not joined or joined == query else (query, joined)
+    return (query,) if not joined or joined == query else (query, joined)
 
 
 def _unique(entities: Iterable[WatchEntity]) -> Sequence[WatchEntity]:
@@ -166,6 +174,58 @@ def entry_names(entry: Entry) -> tuple[str, ...]:
     return (entry.name, *entry.aliases, *akas)
 
 
+def entry_keys(entry: Entry) -> set[str]:
+    """The `index_keys` of all the entry's names: a screener can match it only if it has one."""
+    keys: set[str] = set()
+    for name in entry_names(entry):
+        norm = normalize(name)
+        if norm.tokens:
+            keys |= index_keys(norm)
+    return keys
+
+
+def keys_version() -> str:
+    """What a name's tokens and keys depend on: this package's normalizing code, the libraries
+    that romanise and clean names (by installed version), and Python's Unicode tables. A cache
+    of keys made under another version is stale."""
+    digest = hashlib.sha256(f"{sys.version}|{unicodedata.unidata_version}".encode())
+    here = Path(__file__).parent
+    for module in ("normalize.py", "screening.py", "topics.py"):
+        digest.update((here / module).read_bytes())
+    for dist, module in _NORMALIZING_LIBRARIES:
+        digest.update(f"|{dist}={_installed_version(dist, module)}".encode())
+    return digest.hexdigest()
+
+
+_NORMALIZING_LIBRARIES = (
+    ("pypinyin", "pypinyin"),
+    ("zhconv", "zhconv"),
+    ("normality", "normality"),
+    ("fingerprints", "fingerprints"),
+    ("pyicu", "icu"),
+)
+
+
+def _installed_version(dist: str, module: str) -> str:
+    """The version in the `dist-info` beside the module (importlib.metadata costs 0.1 s to
+    import, more than the cache saves on a small list); importlib.metadata when not found."""
+    spec = importlib.util.find_spec(module)
+    if spec is not None and spec.origin:
+        site = Path(spec.origin).parent.parent
+        prefix = dist.casefold() + "-"
+        for name in _listing(site):
+            if name.endswith(".dist-info") and name.casefold().startswith(prefix):
+                return name[len(prefix) : -len(".dist-info")]
+    from importlib import metadata
+
+    return metadata.version(dist)
+
+
+@lru_cache(maxsize=8)
+def _listing(directory: Path) -> tuple[str, ...]:
+    return tuple(os.listdir(directory))
+
+
 def build_screen_index(entries: Iterable[Entry]) -> ScreenIndex:
     """Normalize every name of every entry once (the slow part: seconds for all lists)."""
     listed = tuple(entries)
@@ -174,11 +234,8 @@ def build_screen_index(entries: Iterable[Entry]) -> ScreenIndex:
     gc.disable()  # many small long-lived objects: collections would rescan them all
     try:
         for i, entry in enumerate(listed):
-            for name in entry_names(entry):
-                norm = normalize(name)
-                if norm.tokens:
-                    for key in index_keys(norm):
-                        keys[key].add(i)
+            for key in entry_keys(entry):
+                keys[key].add(i)
         return ScreenIndex(listed, {k: tuple(sorted(v)) for k, v in keys.items()})
     finally:
         if paused:
