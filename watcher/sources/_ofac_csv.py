@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from watcher.errors import ParseError
-from watcher.models import Address, Entry, make_entry
+from watcher.models import Address, Entry
 
 Row = list[str | None]
 ListCode = Callable[[Sequence[str]], str]
@@ -234,33 +234,90 @@ def read_tables(files: Mapping[str, bytes]) -> Tables:
 
 
 def build_entries(tables: Tables, source: str, list_code: ListCode) -> list[Entry]:
-    """One Entry per main-table row, with its addresses, aliases and remarks overflow."""
+    """One Entry per main-table row, with its addresses, aliases and remarks overflow.
+
+    Exactly what `make_entry` builds from these fields (tests/sources/test_ofac_build.py holds
+    the two equal on every fixture), without its generic cleaning of fields a flat file never
+    fills: 15,000 rows share a few hundred program cells and four types, looked up once each.
+    """
     keys = {_key(row) for row in tables.primary}
     aliases = _group(tables.companions.get("alt", []), 3, keys, "alt", tables.warnings)
     places = _group_addresses(tables.companions.get("add", []), keys, tables.warnings)
     extra = _group(tables.companions.get("comments", []), 1, keys, "comments", tables.warnings)
+    programs_of: dict[str | None, tuple[str, tuple[str, ...]]] = {}
+    types: dict[str | None, str | None] = {}
     entries: dict[str, Entry] = {}
     for row in tables.primary:
         key = _key(row)
         if key in entries:
             tables.warnings.append(f"primary: duplicate ent_num {key}; first row kept")
             continue
-        programs = split_programs(row[3])
-        remarks = "".join(part for part in [row[11], *extra.get(key, [])] if part) or None
-        raw = {k: tidy(v) for k, v in zip(("title", *VESSEL_FIELDS), row[4:11], strict=True)}
-        entries[key] = make_entry(
+        cell = row[3]
+        programs = programs_of.get(cell)
+        if programs is None:
+            split = split_programs(cell)
+            programs = programs_of[cell] = (list_code(split), _unique_sorted(split))
+        kind = row[2]
+        if kind not in types:
+            types[kind] = _clean((kind or "entity").lower())
+        name = " ".join((row[1] or "").split())
+        remarks = row[11]
+        if key in extra:
+            remarks = "".join(part for part in [remarks, *extra[key]] if part)
+        raw = {}
+        if any(row[4:11]):
+            for column, field_name in _RAW_COLUMNS:
+                value = tidy(row[column])
+                if value:
+                    raw[field_name] = value
+        entries[key] = Entry(
             source=source,
             key=key,
-            list_code=list_code(programs),
-            name=row[1] or "",
-            entity_type=row[2] or "entity",
-            aliases=aliases.get(key, []),
-            addresses=places.get(key, []),
-            programs=programs,
-            remarks=remarks,
+            list_code=programs[0],
+            name=name,
+            entity_type=types[kind],
+            aliases=_aliases(aliases[key], name) if key in aliases else (),
+            addresses=_addresses(places[key]) if key in places else (),
+            programs=programs[1],
+            remarks=_clean(remarks),
+            dates={},
             raw=raw,
         )
     return list(entries.values())
+
+
+# (column, raw key) of the main table's title and vessel columns, in the raw keys' sorted order.
+_RAW_COLUMNS = tuple(
+    sorted(zip(range(4, 11), ("title", *VESSEL_FIELDS), strict=True), key=lambda c: c[1])
+)
+
+
+def _clean(value: str | None) -> str | None:
+    return " ".join(value.split()) or None if value else None
+
+
+def _unique_sorted(values: list[str]) -> tuple[str, ...]:
+    return tuple(sorted({v for v in (_clean(x) for x in values) if v}))
+
+
+def _aliases(names: list[str], name: str) -> tuple[str, ...]:
+    return tuple(a for a in _unique_sorted(names) if a != name)
+
+
+def _addresses(found: list[Address]) -> tuple[Address, ...]:
+    unique = {
+        Address(
+            _clean(a.address), _clean(a.city), _clean(a.state), _clean(a.postal_code),
+            _clean(a.country),
+        )
+        for a in found
+    }  # fmt: skip
+    unique.discard(Address())
+    return tuple(sorted(unique, key=_address_order))
+
+
+def _address_order(a: Address) -> tuple[str, ...]:
+    return (a.country or "", a.city or "", a.address or "", a.state or "", a.postal_code or "")
 
 
 def _key(row: Row) -> str:

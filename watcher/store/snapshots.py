@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from watcher.models import Change, Entry, FetchedFile
+from watcher.store import _bulk as bulk
 from watcher.store.records import CurrentVersion, SnapshotInfo, SourceState, VersionRef
 from watcher.store.tables import (
     ChangeRow,
@@ -279,26 +280,31 @@ def count_current(session: Session, source: str) -> int:
     )
 
 
-def insert_versions(session: Session, snapshot_id: int, entries: Sequence[Entry]) -> list[int]:
-    """New versions in bulk (rows proportional to what changed, never a copy per snapshot)."""
-    ids: list[int] = []
-    for start in range(0, len(entries), _CHUNK):
-        chunk = entries[start : start + _CHUNK]
-        rows = [
-            {
-                "source": e.source,
-                "key": e.key,
-                "list_code": e.list_code,
-                "name": e.name,
-                "content_hash": e.content_hash(),
-                "data": e.to_dict(),
-                "valid_from_snapshot": snapshot_id,
-                "valid_to_snapshot": None,
-            }
-            for e in chunk
-        ]
-        ids.extend(_insert_returning_ids(session, EntryVersionRow.__table__, rows))
-    return ids
+def insert_versions(
+    session: Session, snapshot_id: int, entries: Sequence[Entry], *, want_ids: bool = True
+) -> dict[str, int]:
+    """New versions in bulk (rows proportional to what changed, never a copy per snapshot);
+    returns key -> new version id (`{}` when `want_ids` is false: a baseline needs none).
+
+    The driver's bulk path (`_bulk`), then one indexed read of the ids: RETURNING in parameter
+    order makes SQLAlchemy run one statement per row on SQLite, and psycopg re-parse each
+    batch's giant multi-VALUES statement: together more than everything else an ingest does.
+    """
+    bulk.write_versions(session, snapshot_id, entries)
+    if not want_ids or not entries:
+        return {}
+    # Versions opened by this snapshot are still open (closing comes before inserting): the
+    # (source, valid_to_snapshot) index finds them. Ordered by id, a repeated key keeps the last.
+    found = session.connection().execute(
+        select(EntryVersionRow.key, EntryVersionRow.id)
+        .where(
+            EntryVersionRow.source.in_(sorted({e.source for e in entries})),
+            EntryVersionRow.valid_to_snapshot.is_(None),
+            EntryVersionRow.valid_from_snapshot == snapshot_id,
+        )
+        .order_by(EntryVersionRow.id)
+    )
+    return {key: version_id for key, version_id in found}
 
 
 def _insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
@@ -342,13 +348,7 @@ def apply_changes(
     ]
     new_entries = [c.after for c in changes if c.after is not None]
     close_versions(session, to_close, snapshot.id)
-    new_ids = dict(
-        zip(
-            (e.key for e in new_entries),
-            insert_versions(session, snapshot.id, new_entries),
-            strict=True,
-        )
-    )
+    new_ids = insert_versions(session, snapshot.id, new_entries, want_ids=record)
     if not record:
         return []
     rows = []
