@@ -5,12 +5,14 @@ fixtures and on entries holding what JSON escapes (quotes, controls, non-ASCII, 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
+from dataclasses import FrozenInstanceError, fields
 
 import pytest
 
 from tests.conftest import fixture_bytes
-from watcher.models import Address, Entry, Identifier, canonical_json
+from watcher.models import Address, Entry, Identifier, built_entry, canonical_json
 from watcher.sources.base import Source
 from watcher.sources.federal_register import FederalRegister
 from watcher.sources.news import News
@@ -93,3 +95,18 @@ def test_canonical_json_escapes_like_the_encoder() -> None:
     assert canonical_json(bare) == generic(bare)
     want = hashlib.sha256(generic(entry).encode()).hexdigest()
     assert entry.content_hash() == want
+
+
+def test_built_entry_is_the_dataclass() -> None:
+    """Every field, in order: an Entry field added later cannot be forgotten by the builder."""
+    assert list(inspect.signature(built_entry).parameters) == [f.name for f in fields(Entry)]
+    values = {
+        "source": "s", "key": "k", "list_code": "L", "name": "n", "entity_type": "entity",
+        "aliases": ("a",), "addresses": (Address("x"),), "programs": ("P",),
+        "ids": (Identifier("t", "v"),), "remarks": "r", "citations": ("c",),
+        "dates": {"d": "1"}, "raw": {"r": "1"},
+    }  # fmt: skip
+    built, plain = built_entry(**values), Entry(**values)  # type: ignore[arg-type]
+    assert built == plain and built.to_dict() == plain.to_dict() and repr(built) == repr(plain)
+    with pytest.raises(FrozenInstanceError):
+        built.name = "other"  # type: ignore[misc]

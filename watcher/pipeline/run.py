@@ -10,6 +10,7 @@ import gc
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -33,6 +34,7 @@ from watcher.store.engine import transaction
 from watcher.store.records import SnapshotInfo, SourceState, VersionRef
 
 log = logging.getLogger(__name__)
+_PACKER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pack-files")
 
 
 @dataclass(frozen=True)
@@ -173,17 +175,20 @@ def _ingest(
                 duration_ms=_ms(t0),
                 error=latest.reason if latest.status != "ok" else None,
             )
+        # zlib lets go of the GIL: the stored copy of the files compresses while they parse.
+        packed = _PACKER.submit(store.pack_files, raw.files)
         current = store.current_refs(session, name)
         try:
             parsed = parse_and_guard(source, settings, raw, current)
         except (ParseError, GuardError) as exc:
-            return _reject(rt, session, raw, exc, validators, t0, origin, effective_at)
+            return _reject(rt, session, raw, exc, validators, t0, origin, effective_at, packed)
         # A rejected snapshot never counts for ordering: it is not history.
         when = _effective(raw, parsed, last_good, effective_at)
         snapshot = store.add_snapshot(
             session,
             name,
             files=raw.files,
+            packed=packed.result(),
             sha256=raw.sha256,
             fetched_at=raw.fetched_at,
             published_at=parsed.published_at,
@@ -285,6 +290,7 @@ def _reject(
     t0: float,
     origin: str,
     effective_at: datetime | None,
+    packed: Future[bytes],
 ) -> RunResult:
     status = exc.status if isinstance(exc, GuardError) else "rejected"
     reason = _one_line(exc)
@@ -293,6 +299,7 @@ def _reject(
         session,
         name,
         files=raw.files,
+        packed=packed.result(),
         sha256=raw.sha256,
         fetched_at=raw.fetched_at,
         published_at=None,

@@ -136,14 +136,16 @@ def add_snapshot(
     reason: str | None = None,
     warnings: Iterable[str] = (),
     origin: str = "poll",
+    packed: bytes | None = None,
 ) -> SnapshotInfo:
+    """`packed`: `pack_files(files)` when the caller already made it (while parsing)."""
     row = SnapshotRow(
         source=source,
         fetched_at=fetched_at,
         published_at=published_at,
         effective_at=effective_at,
         sha256=sha256,
-        raw=pack_files(files),
+        raw=pack_files(files) if packed is None else packed,
         raw_size=sum(len(f.content) for f in files),
         files=[_file_meta(f) for f in files],
         record_count=record_count,
