@@ -10,7 +10,6 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Any, Literal
 
 ChangeKind = Literal["added", "removed", "modified"]
@@ -97,12 +96,13 @@ class Entry:
 
     def content_hash(self) -> str:
         """Hash of the canonical JSON form: what decides 'modified'."""
-        return self._content_hash
-
-    @cached_property
-    def _content_hash(self) -> str:
-        # Diff and store both ask for it, over every entry of a list: compute it once.
-        return hashlib.sha256(canonical_json(self).encode("utf-8")).hexdigest()
+        # Diff and store both ask for it, over every entry of a list: computed once, kept in
+        # the instance dict (a cached_property would take a lock on each first access).
+        found: str | None = self.__dict__.get("_content_hash")
+        if found is None:
+            found = hashlib.sha256(canonical_json(self).encode("utf-8")).hexdigest()
+            self.__dict__["_content_hash"] = found
+        return found
 
     def countries(self) -> tuple[str, ...]:
         return tuple(sorted({a.country for a in self.addresses if a.country}))
