@@ -11,11 +11,11 @@ typed path.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from watcher.models import Address, Entry, Identifier
@@ -69,6 +69,28 @@ def write_typed(session: Session, snapshot_id: int, entries: Sequence[Entry]) ->
             for e in entries[start : start + _BATCH]
         ]
         session.execute(insert(_TYPED), rows)
+
+
+def open_versions(session: Session, source: str) -> Iterable[tuple[str, int, str]]:
+    """(key, version id, content hash) of a source's open versions, straight from the driver:
+    SQLAlchemy's result rows cost more than the query for 15,000 rows of three columns."""
+    conn = session.connection()
+    dialect = conn.dialect
+    if dialect.name == "sqlite" or (dialect.name == "postgresql" and dialect.driver == "psycopg"):
+        mark = "?" if dialect.name == "sqlite" else "%s"
+        raw: Any = conn.connection.driver_connection
+        cursor = raw.execute(
+            f"SELECT key, id, content_hash FROM {_TABLE} "
+            f"WHERE source = {mark} AND valid_to_snapshot IS NULL",
+            (source,),
+        )
+        return cast(list[tuple[str, int, str]], cursor.fetchall())
+    query = select(EntryVersionRow.key, EntryVersionRow.id, EntryVersionRow.content_hash).where(
+        EntryVersionRow.source == source, EntryVersionRow.valid_to_snapshot.is_(None)
+    )
+    return [
+        (key, version_id, content_hash) for key, version_id, content_hash in conn.execute(query)
+    ]
 
 
 def _rows(entries: Sequence[Entry], snapshot_id: int) -> Iterator[tuple[Any, ...]]:

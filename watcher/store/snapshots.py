@@ -234,14 +234,17 @@ def list_snapshots(
 def current_refs(session: Session, source: str) -> dict[str, VersionRef]:
     """Key -> (version id, content hash) of the open versions: the diff loads data only for
     the entries whose hash differs, so a snapshot with few changes reads few rows."""
-    # Core rows through the session's connection: the ORM's row processing costs more than the
-    # query itself for 15,000 plain columns.
-    rows = session.connection().execute(
-        select(EntryVersionRow.key, EntryVersionRow.id, EntryVersionRow.content_hash).where(
-            EntryVersionRow.source == source, EntryVersionRow.valid_to_snapshot.is_(None)
-        )
-    )
-    return {key: VersionRef(version_id, content_hash) for key, version_id, content_hash in rows}
+    return {
+        key: _ref(version_id, content_hash)
+        for key, version_id, content_hash in bulk.open_versions(session, source)
+    }
+
+
+def _ref(version_id: int, content_hash: str) -> VersionRef:
+    # VersionRef(...) for 15,000 rows: a frozen dataclass's __init__ costs more than the query.
+    ref = object.__new__(VersionRef)
+    ref.__dict__.update(version_id=version_id, content_hash=content_hash)
+    return ref
 
 
 def load_versions(session: Session, version_ids: Iterable[int]) -> dict[str, CurrentVersion]:
