@@ -34,7 +34,6 @@ from watcher.store.engine import transaction
 from watcher.store.records import SnapshotInfo, SourceState, VersionRef
 
 log = logging.getLogger(__name__)
-_PACKER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pack-files")
 
 
 @dataclass(frozen=True)
@@ -176,7 +175,9 @@ def _ingest(
                 error=latest.reason if latest.status != "ok" else None,
             )
         # zlib lets go of the GIL: the stored copy of the files compresses while they parse.
-        packed = _PACKER.submit(store.pack_files, raw.files)
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack-files")
+        packed = pool.submit(store.pack_files, raw.files)
+        pool.shutdown(wait=False)
         current = store.current_refs(session, name)
         try:
             parsed = parse_and_guard(source, settings, raw, current)
