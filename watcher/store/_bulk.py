@@ -34,6 +34,8 @@ _encode_ascii: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 def write_versions(session: Session, snapshot_id: int, entries: Sequence[Entry]) -> None:
     """Insert one open version per entry, in order (ids ascend with `entries`)."""
+    if not entries:
+        return
     conn = session.connection()
     dialect = conn.dialect
     if dialect.name == "sqlite":
