@@ -234,17 +234,8 @@ def list_snapshots(
 def current_refs(session: Session, source: str) -> dict[str, VersionRef]:
     """Key -> (version id, content hash) of the open versions: the diff loads data only for
     the entries whose hash differs, so a snapshot with few changes reads few rows."""
-    return {
-        key: _ref(version_id, content_hash)
-        for key, version_id, content_hash in bulk.open_versions(session, source)
-    }
-
-
-def _ref(version_id: int, content_hash: str) -> VersionRef:
-    # VersionRef(...) for 15,000 rows: a frozen dataclass's __init__ costs more than the query.
-    ref = object.__new__(VersionRef)
-    ref.__dict__.update(version_id=version_id, content_hash=content_hash)
-    return ref
+    new = tuple.__new__  # VersionRef(...) costs a Python call per row; this is one C call
+    return {row[0]: new(VersionRef, row[1:]) for row in bulk.open_versions(session, source)}
 
 
 def load_versions(session: Session, version_ids: Iterable[int]) -> dict[str, CurrentVersion]:
