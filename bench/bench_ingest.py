@@ -1,13 +1,14 @@
 """Ingest benchmarks (issue 2): full SDN, the 2021-07 trio, few changes, an unchanged poll.
 
 Run: .venv/bin/python bench/bench_ingest.py [--db URL]   (prints JSON; numbers go in notes)
+Each case's seconds stand beside `floor_s`, a plain `csv` parse of the same SDN bytes measured
+in the same run (suite.py's floor), and their ratio: on a shared machine only ratios compare.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import tempfile
 import time
@@ -17,7 +18,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
+
+from suite import peak_rss_mb, time_floor  # noqa: E402
 
 from tests.helpers import make_runtime  # noqa: E402
 from watcher.pipeline.run import replay, run_source  # noqa: E402
@@ -25,6 +28,7 @@ from watcher.store.engine import make_engine, transaction, upgrade  # noqa: E402
 from watcher.store.tables import Base  # noqa: E402
 
 FIX = ROOT.parent / "shared" / "fixtures" / "ofac_sdn"
+FLOOR = 1.0  # seconds of the csv floor, measured at the start of main()
 
 
 def rows(rt) -> int:  # type: ignore[no-untyped-def]
@@ -32,10 +36,6 @@ def rows(rt) -> int:  # type: ignore[no-untyped-def]
         return sum(
             s.scalar(select(func.count()).select_from(t)) or 0 for t in Base.metadata.sorted_tables
         )
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def timed(rt, label: str, fn) -> dict:  # type: ignore[no-untyped-def]
@@ -51,6 +51,8 @@ def timed(rt, label: str, fn) -> dict:  # type: ignore[no-untyped-def]
         "removed": result.removed,
         "modified": result.modified,
         "seconds": round(elapsed, 3),
+        "floor_s": round(FLOOR, 3),
+        "ratio": round(elapsed / FLOOR, 1),
         "rows_written": rows(rt) - before,
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }
@@ -60,6 +62,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
     args = parser.parse_args()
+    global FLOOR
+    FLOOR = time_floor()
     tmp = tempfile.mkdtemp()
     url = args.db or f"sqlite:///{tmp}/bench.db"
     upgrade(make_engine(url))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -118,7 +117,9 @@ def run_child(args: list[str]) -> dict[str, float]:
         data = (SDN / "sdn_2024-05-03.csv").read_bytes()
         assert replay(rt, "ofac_sdn", DAY, [("primary", data, "x")]).ok
         shutil.rmtree(tmp, ignore_errors=True)
-    return {"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    from suite import peak_rss_mb
+
+    return {"rss_mb": peak_rss_mb()}
 
 
 def idle_daemon(idle: float = 10.0) -> dict[str, float]:

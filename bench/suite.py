@@ -67,6 +67,16 @@ def child(args: list[str]) -> dict[str, Any]:
 
 
 def peak_rss_mb() -> float:
+    """This process's own peak RSS. Not ru_maxrss on Linux: a child started by fork/vfork +
+    exec inherits its parent's peak there, so a child of this (big) bench process reported
+    the bench's own peak instead of the ingest's; VmHWM belongs to the new process alone."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import FrozenInstanceError
 from typing import Any
 
 import pytest
 
 from watcher.diff import diff_full, diff_incremental, field_changes, removed_share
-from watcher.models import Address, Entry, FieldChange, Identifier, make_entry
+from watcher.models import Address, Change, Entry, FieldChange, Identifier, make_entry
 
 
 def entry(key: str = "1", **fields: Any) -> Entry:
@@ -156,3 +157,14 @@ def test_incremental_modification_carries_field_changes() -> None:
 )  # fmt: skip
 def test_removed_share(old: list[Entry], new: list[Entry], share: float) -> None:
     assert removed_share(keyed(*old), keyed(*new)) == share
+
+
+def test_added_and_removed_changes_are_plain_changes() -> None:
+    """diff_full builds its additions and removals without Change.__init__: still equal,
+    frozen and printable like any Change."""
+    old, new = entry("1"), entry("2", name="DAHUA")
+    changes = diff_full(keyed(old), keyed(new))
+    assert changes == [Change("added", "2", None, new), Change("removed", "1", old, None)]
+    assert repr(changes[0]) == repr(Change("added", "2", None, new))
+    with pytest.raises(FrozenInstanceError):
+        changes[0].kind = "removed"  # type: ignore[misc]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 from watcher.models import Change, ChangeKind, Entry, FieldChange
@@ -68,14 +69,22 @@ def diff_full(
             changes.append(
                 Change("modified", after.key, before, after, field_changes(before, after))
             )
-    changes += [Change("removed", e.key, e, None) for e in removed]
-    changes += [Change("added", e.key, None, e) for e in added]
+    changes += [_change("removed", e.key, e, None) for e in removed]
+    changes += [_change("added", e.key, None, e) for e in added]
     for key in sorted(old.keys() & new.keys()):
         if old[key].content_hash() != new[key].content_hash():
             changes.append(
                 Change("modified", key, old[key], new[key], field_changes(old[key], new[key]))
             )
-    return sorted(changes, key=lambda c: (c.kind, c.key))
+    return sorted(changes, key=attrgetter("kind", "key"))
+
+
+def _change(kind: ChangeKind, key: str, before: Entry | None, after: Entry | None) -> Change:
+    """`Change(kind, key, before, after)`: a first snapshot is 15,000 additions, and a frozen
+    dataclass's __init__ sets each field through object.__setattr__."""
+    change = object.__new__(Change)
+    change.__dict__.update(kind=kind, key=key, before=before, after=after, field_changes=())
+    return change
 
 
 def diff_incremental(old: Mapping[str, Entry], new: Mapping[str, Entry]) -> list[Change]:

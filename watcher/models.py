@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Any, Literal
 
 ChangeKind = Literal["added", "removed", "modified"]
@@ -97,20 +96,99 @@ class Entry:
 
     def content_hash(self) -> str:
         """Hash of the canonical JSON form: what decides 'modified'."""
-        return self._content_hash
-
-    @cached_property
-    def _content_hash(self) -> str:
-        # Diff and store both ask for it, over every entry of a list: compute it once.
-        blob = _CANONICAL.encode(self.to_dict())
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        # Diff and store both ask for it, over every entry of a list: computed once, kept in
+        # the instance dict (a cached_property would take a lock on each first access).
+        found: str | None = self.__dict__.get("_content_hash")
+        if found is None:
+            found = hashlib.sha256(canonical_json(self).encode("utf-8")).hexdigest()
+            self.__dict__["_content_hash"] = found
+        return found
 
     def countries(self) -> tuple[str, ...]:
         return tuple(sorted({a.country for a in self.addresses if a.country}))
 
 
+def built_entry(
+    source: str,
+    key: str,
+    list_code: str,
+    name: str,
+    entity_type: str | None,
+    aliases: tuple[str, ...],
+    addresses: tuple[Address, ...],
+    programs: tuple[str, ...],
+    ids: tuple[Identifier, ...],
+    remarks: str | None,
+    citations: tuple[str, ...],
+    dates: Mapping[str, str],
+    raw: Mapping[str, Any],
+) -> Entry:
+    """`Entry(...)` with every field given, for code building a whole list: a frozen
+    dataclass's __init__ sets each field through object.__setattr__, five times the cost."""
+    entry = object.__new__(Entry)
+    entry.__dict__.update(
+        source=source,
+        key=key,
+        list_code=list_code,
+        name=name,
+        entity_type=entity_type,
+        aliases=aliases,
+        addresses=addresses,
+        programs=programs,
+        ids=ids,
+        remarks=remarks,
+        citations=citations,
+        dates=dates,
+        raw=raw,
+    )
+    return entry
+
+
 # json.dumps(..., sort_keys=True, ensure_ascii=False) builds this encoder on every call.
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+# What that encoder writes for one str (C): quotes and escapes, non-ASCII kept.
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def canonical_json(e: Entry) -> str:
+    """Exactly `json.dumps(e.to_dict(), sort_keys=True, ensure_ascii=False)`, the text the
+    content hash covers, written out field by field: the generic encoder costs three times
+    as much, and it runs over every entry of every snapshot (tests/test_models_json.py)."""
+    dates = _CANONICAL.encode(dict(e.dates)) if e.dates else "{}"
+    raw = _CANONICAL.encode(dict(e.raw)) if e.raw else "{}"
+    return (
+        f'{{"addresses": [{", ".join(map(_canonical_address, e.addresses))}], '
+        f'"aliases": {_list(e.aliases)}, "citations": {_list(e.citations)}, "dates": {dates}, '
+        f'"entity_type": {_value(e.entity_type)}, '
+        f'"ids": [{", ".join(map(_canonical_id, e.ids))}], "key": {_value(e.key)}, '
+        f'"list_code": {_value(e.list_code)}, "name": {_value(e.name)}, '
+        f'"programs": {_list(e.programs)}, "raw": {raw}, "remarks": {_value(e.remarks)}, '
+        f'"source": {_value(e.source)}}}'
+    )
+
+
+def _value(value: object) -> str:
+    if type(value) is str:
+        return _encode_str(value)
+    return "null" if value is None else _CANONICAL.encode(value)
+
+
+def _list(values: tuple[Any, ...]) -> str:
+    return f"[{', '.join(map(_value, values))}]" if values else "[]"
+
+
+def _canonical_address(a: Address) -> str:
+    return (
+        f'{{"address": {_value(a.address)}, "city": {_value(a.city)}, '
+        f'"country": {_value(a.country)}, "postal_code": {_value(a.postal_code)}, '
+        f'"state": {_value(a.state)}}}'
+    )
+
+
+def _canonical_id(i: Identifier) -> str:
+    return (
+        f'{{"country": {_value(i.country)}, "type": {_value(i.type)}, "value": {_value(i.value)}}}'
+    )
 
 
 def _address_dict(a: Address) -> dict[str, str | None]:
@@ -161,7 +239,7 @@ def make_entry(
     idents = {
         Identifier(_clean(i.type) or "", _clean(i.value) or "", _clean(i.country)) for i in ids
     }
-    return Entry(
+    return built_entry(
         source=source,
         key=key,
         list_code=list_code,

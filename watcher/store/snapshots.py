@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from watcher.models import Change, Entry, FetchedFile
+from watcher.store import _bulk as bulk
 from watcher.store.records import CurrentVersion, SnapshotInfo, SourceState, VersionRef
 from watcher.store.tables import (
     ChangeRow,
@@ -135,14 +136,16 @@ def add_snapshot(
     reason: str | None = None,
     warnings: Iterable[str] = (),
     origin: str = "poll",
+    packed: bytes | None = None,
 ) -> SnapshotInfo:
+    """`packed`: `pack_files(files)` when the caller already made it (while parsing)."""
     row = SnapshotRow(
         source=source,
         fetched_at=fetched_at,
         published_at=published_at,
         effective_at=effective_at,
         sha256=sha256,
-        raw=pack_files(files),
+        raw=pack_files(files) if packed is None else packed,
         raw_size=sum(len(f.content) for f in files),
         files=[_file_meta(f) for f in files],
         record_count=record_count,
@@ -231,14 +234,8 @@ def list_snapshots(
 def current_refs(session: Session, source: str) -> dict[str, VersionRef]:
     """Key -> (version id, content hash) of the open versions: the diff loads data only for
     the entries whose hash differs, so a snapshot with few changes reads few rows."""
-    # Core rows through the session's connection: the ORM's row processing costs more than the
-    # query itself for 15,000 plain columns.
-    rows = session.connection().execute(
-        select(EntryVersionRow.key, EntryVersionRow.id, EntryVersionRow.content_hash).where(
-            EntryVersionRow.source == source, EntryVersionRow.valid_to_snapshot.is_(None)
-        )
-    )
-    return {key: VersionRef(version_id, content_hash) for key, version_id, content_hash in rows}
+    new = tuple.__new__  # VersionRef(...) costs a Python call per row; this is one C call
+    return {row[0]: new(VersionRef, row[1:]) for row in bulk.open_versions(session, source)}
 
 
 def load_versions(session: Session, version_ids: Iterable[int]) -> dict[str, CurrentVersion]:
@@ -279,26 +276,31 @@ def count_current(session: Session, source: str) -> int:
     )
 
 
-def insert_versions(session: Session, snapshot_id: int, entries: Sequence[Entry]) -> list[int]:
-    """New versions in bulk (rows proportional to what changed, never a copy per snapshot)."""
-    ids: list[int] = []
-    for start in range(0, len(entries), _CHUNK):
-        chunk = entries[start : start + _CHUNK]
-        rows = [
-            {
-                "source": e.source,
-                "key": e.key,
-                "list_code": e.list_code,
-                "name": e.name,
-                "content_hash": e.content_hash(),
-                "data": e.to_dict(),
-                "valid_from_snapshot": snapshot_id,
-                "valid_to_snapshot": None,
-            }
-            for e in chunk
-        ]
-        ids.extend(_insert_returning_ids(session, EntryVersionRow.__table__, rows))
-    return ids
+def insert_versions(
+    session: Session, snapshot_id: int, entries: Sequence[Entry], *, want_ids: bool = True
+) -> dict[str, int]:
+    """New versions in bulk (rows proportional to what changed, never a copy per snapshot);
+    returns key -> new version id (`{}` when `want_ids` is false: a baseline needs none).
+
+    The driver's bulk path (`_bulk`), then one indexed read of the ids: RETURNING in parameter
+    order makes SQLAlchemy run one statement per row on SQLite, and psycopg re-parse each
+    batch's giant multi-VALUES statement: together more than everything else an ingest does.
+    """
+    bulk.write_versions(session, snapshot_id, entries)
+    if not want_ids or not entries:
+        return {}
+    # Versions opened by this snapshot are still open (closing comes before inserting): the
+    # (source, valid_to_snapshot) index finds them. Ordered by id, a repeated key keeps the last.
+    found = session.connection().execute(
+        select(EntryVersionRow.key, EntryVersionRow.id)
+        .where(
+            EntryVersionRow.source.in_(sorted({e.source for e in entries})),
+            EntryVersionRow.valid_to_snapshot.is_(None),
+            EntryVersionRow.valid_from_snapshot == snapshot_id,
+        )
+        .order_by(EntryVersionRow.id)
+    )
+    return {key: version_id for key, version_id in found}
 
 
 def _insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
@@ -342,13 +344,7 @@ def apply_changes(
     ]
     new_entries = [c.after for c in changes if c.after is not None]
     close_versions(session, to_close, snapshot.id)
-    new_ids = dict(
-        zip(
-            (e.key for e in new_entries),
-            insert_versions(session, snapshot.id, new_entries),
-            strict=True,
-        )
-    )
+    new_ids = insert_versions(session, snapshot.id, new_entries, want_ids=record)
     if not record:
         return []
     rows = []
