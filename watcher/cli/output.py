@@ -24,8 +24,11 @@ PIPE_WIDTH = 160  # table width when stdout is not a terminal and $COLUMNS is un
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)?$")
 
 
-def emit(rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[str]) -> None:
-    """Print rows; json keeps every field, table/csv show `columns`."""
+def emit(
+    rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[str], total: int | None = None
+) -> None:
+    """Print rows; json keeps every field, table/csv show `columns`. `total`: how many rows
+    there are when `rows` holds only the first page (see `table_page`)."""
     if fmt == "json":
         click.echo(json.dumps(list(rows), ensure_ascii=False, indent=2, default=str))
         return
@@ -39,10 +42,9 @@ def emit(rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[str]) ->
         return
     shown = _table_rows(len(rows))
     print_table(rows[:shown], columns, display_zone())
-    if shown < len(rows):
-        click.echo(
-            f"… {len(rows) - shown} more rows (--all shows every row, --limit N sets how many)"
-        )
+    more = (len(rows) if total is None else total) - shown
+    if more > 0:
+        click.echo(f"… {more} more rows (--all shows every row, --limit N sets how many)")
 
 
 def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], zone: tzinfo) -> None:
@@ -119,13 +121,22 @@ def display_zone() -> tzinfo:
     return datetime.now().astimezone().tzinfo or UTC
 
 
-def _table_rows(available: int) -> int:
+def table_page(fmt: str) -> int | None:
+    """The rows a listing shows (None: all of them): a table without --all or --limit shows
+    TABLE_ROWS, so a command can fetch only those and count the rest for `emit`'s `total`."""
+    if fmt != "table":
+        return None
     ctx = click.get_current_context(silent=True)
     if ctx is None or ctx.meta.get("watcher.show_all"):
-        return available
+        return None
     if "limit" in ctx.params and ctx.get_parameter_source("limit") is ParameterSource.COMMANDLINE:
-        return available
-    return min(available, TABLE_ROWS)
+        return None
+    return TABLE_ROWS
+
+
+def _table_rows(available: int) -> int:
+    page = table_page("table")
+    return available if page is None else min(available, page)
 
 
 def _cell(value: Any) -> str:
