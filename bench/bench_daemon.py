@@ -112,7 +112,11 @@ def every_source(upstream: Upstream, interval: str) -> str:
     fr = FIXTURES / "federal_register"
     rule = (fr / "fr_2023-03929_2023-02-27_additions_entity_list.xml").read_bytes()
     docs = json.loads((fr / "fr_documents_bis_agency_captured-2026-09-25.json").read_bytes())
-    docs["next_page_url"] = f"{upstream.base}/fr/page2.json"  # derived: local URLs
+    pi = json.loads(
+        (fr / "fr_public_inspection_search_per_page2_captured-2026-09-29.json").read_bytes()
+    )
+    # Derived: the captures' next pages and full texts point at the local server instead.
+    docs["next_page_url"] = pi["next_page_url"] = f"{upstream.base}/fr/page2.json"
     for record in docs["results"]:
         number = record["document_number"]
         record["full_text_xml_url"] = f"{upstream.base}/fr/full_text/{number}.xml"
@@ -132,9 +136,7 @@ def every_source(upstream: Upstream, interval: str) -> str:
             "/fr/page2.json": (
                 fr / "fr_public_inspection_search_empty_captured-2026-09-29.json"
             ).read_bytes(),
-            "/fr/api/v1/public-inspection-documents/current.json": (
-                fr / "fr_public_inspection_search_per_page2_captured-2026-09-29.json"
-            ).read_bytes(),
+            "/fr/api/v1/public-inspection-documents/current.json": json.dumps(pi).encode(),
             "/news/guardian.rss": (news / "guardian_us_rss_2018-01-31.rss").read_bytes(),
             "/news/heise.atom": (news / "heise_developer_atom_2016-02-01.atom").read_bytes(),
         }
