@@ -122,7 +122,8 @@ def run_child(args: list[str]) -> dict[str, float]:
 
 
 def idle_daemon(idle: float = 10.0) -> dict[str, float]:
-    """`watcher serve` after its first poll of the real SDN file: RSS and CPU while idle."""
+    """`watcher serve` with every source configured, after its start-up polls of real fixture
+    files (bench_daemon.every_source): RSS and CPU while idle."""
     with tempfile.TemporaryDirectory(prefix="watcher-bench-") as tmp:
         found = bench_daemon.idle_phase(Path(tmp), idle)
     return {"rss_mb": found["idle_rss_mb"], "cpu_percent": found["idle_cpu_percent"]}

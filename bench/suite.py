@@ -99,7 +99,7 @@ def main() -> None:
     if "daemon" not in args.skip:
         idle = figures.idle_daemon()
         record(
-            "idle daemon RSS (after first poll)",
+            "idle daemon RSS (every source, after start-up polls)",
             idle["rss_mb"],
             mem_floor,
             "MB",
