@@ -123,7 +123,8 @@ def run_child(args: list[str]) -> dict[str, float]:
 
 
 def idle_daemon(idle: float = 10.0) -> dict[str, float]:
-    """`watcher serve` after its first poll of the real SDN file: RSS and CPU while idle."""
+    """`watcher serve` with every source configured, after its start-up polls of real fixture
+    files (bench_daemon.every_source): RSS and CPU while idle."""
     with tempfile.TemporaryDirectory(prefix="watcher-bench-") as tmp:
         found = bench_daemon.idle_phase(Path(tmp), idle)
     return {"rss_mb": found["idle_rss_mb"], "cpu_percent": found["idle_cpu_percent"]}
@@ -226,7 +227,9 @@ def history_size(path: Path) -> dict[str, float]:
 
 
 def history_latency(path: Path) -> list[tuple[str, float]]:
-    """The CLI commands on the 3-year history, in process (interpreter start-up excluded)."""
+    """The CLI commands on the 3-year history, in process (interpreter start-up excluded).
+    `entries` as operators type it prints a table's first page (and how many more); its json
+    form prints the whole list (~11,500 entries, 6 MB), reported beside it."""
     from click.testing import CliRunner
 
     from watcher.cli.main import main as cli
@@ -234,11 +237,10 @@ def history_latency(path: Path) -> list[tuple[str, float]]:
     config = Path(tempfile.mkdtemp()) / "config.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{path}"\n', "utf-8")
     runner = CliRunner()
+    as_of = ["entries", "--source", "ofac_sdn", "--as-of", "2023-01-15"]
     commands = [
-        (
-            "entries --as-of 2023-01-15 (mid-history)",
-            ["entries", "--source", "ofac_sdn", "--as-of", "2023-01-15", "--format", "json"],
-        ),
+        ("entries --as-of 2023-01-15 (mid-history)", as_of),  # a table: the first page
+        ("entries --as-of 2023-01-15 --format json (every row)", [*as_of, "--format", "json"]),
         (
             "history 'BANCO NACIONAL DE CUBA'",
             ["history", "BANCO NACIONAL DE CUBA", "--format", "json"],

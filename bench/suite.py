@@ -109,7 +109,7 @@ def main() -> None:
     if "daemon" not in args.skip:
         idle = figures.idle_daemon()
         record(
-            "idle daemon RSS (after first poll)",
+            "idle daemon RSS (every source, after start-up polls)",
             idle["rss_mb"],
             mem_floor,
             "MB",
@@ -214,7 +214,10 @@ def history_rows(path: Path, floor: float) -> None:
         lambda v, f: True,
     )
     for figure, seconds in figures.history_latency(path):
-        record(figure, seconds, floor, "s", "<= 200 ms", lambda v, f: v <= 0.2)
+        if "every row" in figure:
+            record(figure, seconds, floor, "s", "report", lambda v, f: True)
+        else:
+            record(figure, seconds, floor, "s", "<= 200 ms", lambda v, f: v <= 0.2)
 
 
 def print_table() -> None:

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from rich.cells import cell_len
 
-from watcher.cli.output import FORMAT_OPTION, TABLE_ROWS, emit, format_time
+from watcher.cli.output import FORMAT_OPTION, TABLE_ROWS, emit, format_time, json_text
 
 LONG = "HANGZHOU HIKVISION DIGITAL TECHNOLOGY CO., LTD. " * 4
 ROWS = [
@@ -97,3 +97,34 @@ def test_empty_table_says_none() -> None:
         emit([], "table", COLUMNS)
 
     assert CliRunner().invoke(nothing, []).stdout == "(none)\n"
+
+
+def _stdlib(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        ROWS,
+        [],
+        {},
+        [{}, [], [[]], {"a": {}}, "", None, True, False, 0, -7, 2**70, 1.5, float("nan"), 1e16],
+        {"名": "新疆公安厅", "q": 'say "hi"\\\n\t\x00\u2028', "é": ["ü", {"x": None}]},
+        [{"at": datetime(2021, 12, 10, tzinfo=UTC), "zone": ZoneInfo("UTC"), "t": (1, "a")}],
+        {3: "int key", None: "null key", 2.5: "float key", True: "bool key"},  # json converts
+        [{"nested": [{"deep": [{"deeper": ["x", 1, None]}]}]}],
+    ],
+)
+def test_json_text_is_the_stdlib_text_byte_for_byte(value: object) -> None:
+    assert json_text(value) == _stdlib(value)
+
+
+def test_json_text_of_a_real_list_is_the_stdlib_text() -> None:
+    from tests.conftest import fixture_bytes
+    from watcher.sources.registry import get_source
+
+    csv_bytes = fixture_bytes("trade_gov_csl/moov_csl_sample_2023-11-30.csv")
+    rows = [e.to_dict() for e in get_source("trade_csl", {}).parse({"primary": csv_bytes}).entries]
+    assert len(rows) > 4000
+    assert json_text(rows) == _stdlib(rows)

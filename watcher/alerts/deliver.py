@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import apprise
 import httpx
 
 from watcher.alerts.render import Rendered, mrkdwn_escape
@@ -166,6 +165,8 @@ def _body_for(plugin: Any, rendered: Rendered) -> tuple[str, str | None]:
     apprise passes through; declared MARKDOWN would be read as CommonMark and `*bold*`
     re-written to `_italic_`. Email gets HTML, for which apprise builds multipart/alternative
     (text/plain derived from the HTML). Everything else gets plain text."""
+    import apprise
+
     protocols = _protocols(plugin)
     if "slack" in protocols:
         if getattr(plugin, "use_blocks", False):
@@ -194,6 +195,8 @@ def _apprise_error(result: Any, timeout: float) -> str:
 
 
 def _notify_apprise(url: str, rendered: Rendered, timeout: float) -> DeliveryResult:
+    import apprise  # on first delivery: its plugins cost an idle daemon ~4 MB
+
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return DeliveryResult(False, "invalid apprise URL")
@@ -202,6 +205,8 @@ def _notify_apprise(url: str, rendered: Rendered, timeout: float) -> DeliveryRes
 
 def _notify_plugin(plugin: Any, rendered: Rendered, timeout: float) -> DeliveryResult:
     """Send through one instantiated apprise plugin and check its result."""
+    import apprise
+
     # notify(timeout=) bounds the whole call and reports TIMEOUT; the socket timeouts, a
     # little longer, make the worker apprise abandons at that deadline finish soon after.
     plugin.socket_connect_timeout = timeout + 1.0

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import click
 
 from watcher.cli.common import App, end_of, handled, parse_date, pass_app
-from watcher.cli.output import FORMAT_OPTION, emit
+from watcher.cli.output import FORMAT_OPTION, emit, table_page
 from watcher.sources.names import SOURCE_NAMES
 
 SOURCES = sorted(SOURCE_NAMES)
@@ -143,15 +143,21 @@ def entries(
     app: App, source: str, as_of: str | None, search: str | None, limit: int | None, fmt: str
 ) -> None:
     """A list as of a date (default: now)."""
-    from watcher.store import queries
+    from watcher.store import entries as store
     from watcher.store.engine import transaction
 
+    when = end_of(as_of, "--as-of") if as_of else None
+    page = table_page(fmt)  # a table's first page: fetch only those rows, count the others
+    fetch = min(page, limit) if page and limit else page or limit
+    total = None
     with transaction(app.sessions()) as session:
-        found = queries.entries_as_of(
-            session, source, end_of(as_of, "--as-of") if as_of else None, search, limit
-        )
-    rows = [r.to_dict() for r in found]
-    emit(rows, fmt, ["key", "list_code", "name", "entity_type", "programs", "valid_from"])
+        rows = store.entry_rows(session, source, when, search, fetch)
+        if page is not None and len(rows) == page:
+            total = store.count_entries(session, source, when, search)
+            if limit:
+                total = min(total, limit)
+    columns = ["key", "list_code", "name", "entity_type", "programs", "valid_from"]
+    emit(rows, fmt, columns, total)
 
 
 @click.command()

@@ -187,9 +187,14 @@ def db_upgrade(app: App) -> None:
 def serve(app: App, host: str | None, port: int | None) -> None:
     """The daemon: scheduler + HTTP (health, metrics, read-only API)."""
     from watcher.logs import configure_logging
+    from watcher.service.memory import lean_process
+
+    lean_process()  # first: before the service's imports and threads
+    from watcher.service.app import migrate_apart
     from watcher.service.app import serve as run_service
 
     configure_logging(logging.DEBUG if app.verbose else logging.INFO)
+    migrate_apart(app.settings.database_url)  # alembic in a child: the daemon never holds it
     run_service(app.runtime(), host or app.settings.http.host, port or app.settings.http.port)
 
 

@@ -27,6 +27,7 @@ from watcher.sources.registry import SOURCES
 from watcher.store import documents, outbox, queries
 from watcher.store import snapshots as store
 from watcher.store.engine import ping, transaction
+from watcher.store.entries import entry_rows
 from watcher.store.records import SnapshotInfo
 
 Kind = Literal["added", "removed", "modified"]
@@ -208,7 +209,7 @@ def _api_router(rt: Runtime) -> APIRouter:
         _check_source(source)
         when = _parse_date(as_of, "as_of", end=True)
         with transaction(rt.sessions) as session:
-            return [r.to_dict() for r in queries.entries_as_of(session, source, when, q, limit)]
+            return entry_rows(session, source, when, q, limit)
 
     @router.get("/alerts")
     def alerts(

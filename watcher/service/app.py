@@ -109,6 +109,35 @@ def serve(rt: Runtime, host: str, port: int, grace: float = GRACE) -> None:
     log.info("stopped")
 
 
+def migrate_apart(url: str) -> None:
+    """Bring the schema to the newest migration in a forked child, so the long-lived daemon
+    never holds alembic and its migration modules (~11 MB of its idle RSS, measured). Where
+    there is no fork, or nothing to migrate, this is `ensure_schema` in process."""
+    from watcher.store.engine import at_head, ensure_schema, make_engine
+
+    engine = make_engine(url)
+    try:
+        if at_head(engine) or not hasattr(os, "fork"):
+            ensure_schema(engine)
+            return
+    finally:
+        engine.dispose()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's coverage is not collected
+        code = 1
+        try:
+            ensure_schema(make_engine(url))
+            code = 0
+        except BaseException as exc:  # noqa: BLE001 - reported here, then the parent fails
+            log.error("migration failed", extra={"error": f"{type(exc).__name__}: {exc}"})
+        finally:
+            logging.shutdown()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise WatcherError("the database migration failed (see the log above)")
+
+
 def _install_signals(stop: threading.Event) -> dict[signal.Signals, Any]:
     def handle(sig: int, _frame: FrameType | None) -> None:
         if stop.is_set():

@@ -15,6 +15,8 @@ from watcher.config import Settings
 from watcher.health import enabled_sources, staleness
 from watcher.models import Entry
 from watcher.store import links
+from watcher.store.entries import entries_as_of as entries_as_of  # re-exported: callers' name
+from watcher.store.entries import like_pattern as _like
 from watcher.store.records import ChangeInfo, EntryRecord, MatchInfo, SourceStatus
 from watcher.store.snapshots import all_states, count_current
 from watcher.store.tables import ChangeRow, EntryVersionRow, MatchRow, SnapshotRow
@@ -47,11 +49,6 @@ def source_statuses(
             )
         )
     return rows
-
-
-def _like(term: str) -> str:
-    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 @dataclass(frozen=True)
@@ -211,41 +208,6 @@ def _change_info(row: ChangeRow, data: dict[str, Any], matches: Iterable[MatchIn
         source_url=row.source_url,
         matches=tuple(matches),
     )
-
-
-def entries_as_of(
-    session: Session,
-    source: str,
-    as_of: datetime | None = None,
-    search: str | None = None,
-    limit: int | None = None,
-) -> list[EntryRecord]:
-    """The list as it stood at `as_of` (exclusive upper bound); the current list when None."""
-    q = (
-        select(EntryVersionRow, _From.effective_at, _To.effective_at)
-        .join(_From, _From.id == EntryVersionRow.valid_from_snapshot)
-        .outerjoin(_To, _To.id == EntryVersionRow.valid_to_snapshot)
-        .where(EntryVersionRow.source == source)
-    )
-    if as_of is None:
-        q = q.where(EntryVersionRow.valid_to_snapshot.is_(None))
-    else:
-        q = q.where(_From.effective_at < as_of, or_(_To.id.is_(None), _To.effective_at >= as_of))
-    if search:
-        pattern = _like(search)
-        q = q.where(
-            or_(
-                func.lower(EntryVersionRow.name).like(pattern, escape="\\"),
-                func.lower(cast(EntryVersionRow.data, String)).like(pattern, escape="\\"),
-            )
-        )
-    q = q.order_by(EntryVersionRow.list_code, EntryVersionRow.name, EntryVersionRow.key)
-    if limit:
-        q = q.limit(limit)
-    return [
-        EntryRecord(Entry.from_dict(row.data), row.id, valid_from, valid_to)
-        for row, valid_from, valid_to in session.execute(q)
-    ]
 
 
 def history(session: Session, name: str, limit: int = 500) -> list[dict[str, Any]]:

@@ -118,6 +118,9 @@ class EntryVersionRow(Base):
     __table_args__ = (
         Index("ix_entry_versions_source_key", "source", "key"),
         Index("ix_entry_versions_source_to", "source", "valid_to_snapshot"),
+        # A list as of a date (store/entries.py): its order, and its spans for the count.
+        Index("ix_entry_versions_listing", "source", "list_code", "name", "key"),
+        Index("ix_entry_versions_span", "source", "valid_from_snapshot", "valid_to_snapshot"),
     )
 
 
