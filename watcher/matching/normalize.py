@@ -161,16 +161,29 @@ def find_sequence(haystack: tuple[str, ...], needle: tuple[str, ...]) -> int:
     return -1
 
 
-@lru_cache(maxsize=1)
-def _country_names() -> dict[str, str]:
-    """English country names (ICU's table) -> ISO code, plus the forms the lists use."""
+def icu_country_names() -> dict[str, str]:
+    """ICU's English country names -> ISO code: what data/country_names.toml was generated from."""
     import icu  # pyicu
 
     english = icu.Locale("en")
-    names: dict[str, str] = {}
-    for code in icu.Locale.getISOCountries():
-        display = icu.Locale("", code).getDisplayCountry(english)
-        names[ascii_words(display)] = code
+    return {
+        ascii_words(icu.Locale("", code).getDisplayCountry(english)): code
+        for code in icu.Locale.getISOCountries()
+    }
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    """English country names -> ISO code, plus the forms the lists use.
+
+    Read from the bundled table rather than ICU itself: loading ICU costs a daemon 12 MB for
+    the first non-ASCII country name it meets.
+    """
+    import tomllib
+    from importlib import resources
+
+    table = resources.files("watcher.matching").joinpath("data/country_names.toml")
+    names: dict[str, str] = dict(tomllib.loads(table.read_text(encoding="utf-8"))["names"])
     names.update(
         {
             "hong kong": "HK",
