@@ -39,8 +39,8 @@ from watcher.alerts.dispatch import dispatch_pending  # noqa: E402
 from watcher.config import settings_from_dict  # noqa: E402
 from watcher.runtime import Runtime  # noqa: E402
 from watcher.store import subscribers, watchlist  # noqa: E402
-from watcher.store.engine import make_engine, session_factory, transaction, upgrade  # noqa: E402
-from watcher.store.tables import AlertRow  # noqa: E402
+from watcher.store.engine import make_engine, transaction, upgrade  # noqa: E402
+from watcher.store.tables import ALERTS  # noqa: E402
 
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "ofac_sdn"
 PG_DEFAULT = os.environ.get(
@@ -76,10 +76,10 @@ def _payload(i: int, now: datetime) -> dict[str, Any]:
 
 def _runtime(db_url: str, config: dict[str, Any]) -> Runtime:
     settings = settings_from_dict({"database": {"url": db_url}, **config}, {})
-    rt = Runtime(settings, session_factory(make_engine(db_url)))
-    with transaction(rt.sessions) as session:
-        watchlist.sync_watchlist(session, settings)
-        subscribers.sync_subscribers(session, settings)
+    rt = Runtime(settings, make_engine(db_url))
+    with transaction(rt.engine) as conn:
+        watchlist.sync_watchlist(conn, settings)
+        subscribers.sync_subscribers(conn, settings)
     return rt
 
 
@@ -132,9 +132,9 @@ def throughput(db_url: str, n: int) -> dict[str, Any]:
         os.environ[ENV] = f"json://127.0.0.1:{receiver.port.value}/hook"
         rt = _runtime(db_url, {"subscribers": [{"name": "bench", "url_env": ENV}]})
         now = datetime.now(UTC)
-        with rt.sessions.begin() as session:
-            session.execute(
-                sa.insert(AlertRow),
+        with rt.engine.begin() as conn:
+            conn.execute(
+                sa.insert(ALERTS),
                 [
                     {
                         "subscriber": "bench",
@@ -158,9 +158,9 @@ def throughput(db_url: str, n: int) -> dict[str, Any]:
             if not (summary.sent or summary.failed):
                 break
         elapsed = time.perf_counter() - started
-        with transaction(rt.sessions) as session:
-            left = session.scalar(
-                sa.select(sa.func.count()).select_from(AlertRow).where(AlertRow.status != "sent")
+        with transaction(rt.engine) as conn:
+            left = conn.scalar(
+                sa.select(sa.func.count()).select_from(ALERTS).where(ALERTS.c.status != "sent")
             )
         received = receiver.received
     return {
@@ -218,8 +218,8 @@ def latency(db_url: str, interval: str = "1s") -> dict[str, Any]:
         finally:
             scheduler.shutdown(wait=True)
             files.shutdown()
-        with transaction(rt.sessions) as session:
-            stored = session.scalar(sa.text("SELECT max(detected_at) FROM changes"))
+        with transaction(rt.engine) as conn:
+            stored = conn.scalar(sa.text("SELECT max(detected_at) FROM changes"))
     stored_ts = _as_utc(stored).timestamp()
     return {
         "interval": interval,
@@ -237,8 +237,8 @@ def _as_utc(value: Any) -> datetime:
 
 
 def _snapshots(rt: Runtime) -> int:
-    with transaction(rt.sessions) as session:
-        return int(session.scalar(sa.text("SELECT count(*) FROM snapshots")) or 0)
+    with transaction(rt.engine) as conn:
+        return int(conn.scalar(sa.text("SELECT count(*) FROM snapshots")) or 0)
 
 
 def _wait(condition: Any, timeout: float) -> None:

@@ -25,16 +25,16 @@ from suite import peak_rss_mb, time_floor  # noqa: E402
 from tests.helpers import make_runtime  # noqa: E402
 from watcher.pipeline.run import replay, run_source  # noqa: E402
 from watcher.store.engine import make_engine, transaction, upgrade  # noqa: E402
-from watcher.store.tables import Base  # noqa: E402
+from watcher.store.tables import metadata  # noqa: E402
 
 FIX = ROOT.parent / "shared" / "fixtures" / "ofac_sdn"
 FLOOR = 1.0  # seconds of the csv floor, measured at the start of main()
 
 
 def rows(rt) -> int:  # type: ignore[no-untyped-def]
-    with transaction(rt.sessions) as s:
+    with transaction(rt.engine) as s:
         return sum(
-            s.scalar(select(func.count()).select_from(t)) or 0 for t in Base.metadata.sorted_tables
+            s.scalar(select(func.count()).select_from(t)) or 0 for t in metadata.sorted_tables
         )
 
 

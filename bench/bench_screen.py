@@ -53,31 +53,31 @@ def main() -> None:
 
     from watcher.pipeline import screen
     from watcher.store import screen_cache
-    from watcher.store.engine import make_engine, session_factory, transaction
+    from watcher.store.engine import make_engine, transaction
 
     engine = make_engine(url)
     cache = screen_cache.cache_path(engine.url)
     if cache is not None:
         cache.unlink(missing_ok=True)
-    sessions = session_factory(engine)
-    with transaction(sessions) as session:
-        screen._prefiltered(session, screen._screener(session, "warm up", 88.0))
+
+    with transaction(engine) as conn:
+        screen._prefiltered(conn, screen._screener(conn, "warm up", 88.0))
         t0 = time.perf_counter()
-        screen.screen_name(session, "warm up", 88.0)
+        screen.screen_name(conn, "warm up", 88.0)
         fill_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        index = screen.current_index(session)
+        index = screen.current_index(conn)
         build_s = time.perf_counter() - t0
     print(f"screen cache filled from empty in {fill_s:.2f} s (the first command on a database)")
     print(f"index of {len(index.entries):,} current entries: built in {build_s:.2f} s")
     for query in QUERIES:
-        with transaction(sessions) as session:
+        with transaction(engine) as conn:
             t0 = time.perf_counter()
-            cached = screen.screen_name(session, query, 88.0)
+            cached = screen.screen_name(conn, query, 88.0)
             t1 = time.perf_counter()
-            scanned = screen._prefiltered(session, screen._screener(session, query, 88.0))
+            scanned = screen._prefiltered(conn, screen._screener(conn, query, 88.0))
             t2 = time.perf_counter()
-            indexed = screen.screen_name(session, query, 88.0, index)
+            indexed = screen.screen_name(conn, query, 88.0, index)
             t3 = time.perf_counter()
         rows = [(r.entry, r.hit) for r in cached]
         same = rows == [(r.entry, r.hit) for r in indexed] and sorted(

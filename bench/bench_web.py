@@ -39,7 +39,7 @@ from watcher.pipeline.run import replay  # noqa: E402
 from watcher.runtime import Runtime  # noqa: E402
 from watcher.service.api import create_app  # noqa: E402
 from watcher.store.engine import make_engine, transaction, upgrade  # noqa: E402
-from watcher.store.tables import ChangeRow, EntryVersionRow, SnapshotRow  # noqa: E402
+from watcher.store.tables import CHANGES, ENTRY_VERSIONS, SNAPSHOTS  # noqa: E402
 
 FIX = ROOT.parent / "shared" / "fixtures" / "ofac_sdn"
 REAL = {
@@ -118,8 +118,8 @@ def build(rt: Runtime, days: int) -> None:
 def finish(rt: Runtime) -> None:
     """Replay the real files dated after the newest snapshot (after a shortened or cut build),
     so the history still ends with the real 14,965-entry list of 2024-05-03."""
-    with transaction(rt.sessions) as s:
-        newest = s.scalar(select(func.max(SnapshotRow.effective_at)))
+    with transaction(rt.engine) as s:
+        newest = s.scalar(select(func.max(SNAPSHOTS.c.effective_at)))
     for day, name in sorted(REAL.items()):
         when = datetime(day.year, day.month, day.day, tzinfo=UTC)
         if newest is None or when > newest:
@@ -129,19 +129,19 @@ def finish(rt: Runtime) -> None:
 
 
 def counts(rt: Runtime) -> dict[str, int]:
-    with transaction(rt.sessions) as s:
+    with transaction(rt.engine) as s:
         return {
             t.__tablename__: s.scalar(select(func.count()).select_from(t)) or 0
-            for t in (SnapshotRow, EntryVersionRow, ChangeRow)
+            for t in (SNAPSHOTS, ENTRY_VERSIONS, CHANGES)
         }
 
 
 def time_pages(rt: Runtime, runs: int) -> list[dict[str, object]]:
     """The first request, then median and worst of `runs` more, per page."""
     client = TestClient(create_app(rt, None))
-    with transaction(rt.sessions) as s:
+    with transaction(rt.engine) as s:
         key = s.scalars(
-            select(ChangeRow.key).where(ChangeRow.kind == "modified").order_by(ChangeRow.id)
+            select(CHANGES.c.key).where(CHANGES.c.kind == "modified").order_by(CHANGES.c.id)
         ).first()
     pages = {
         "timeline": "/",

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, func, select, text
 from tests.helpers import make_runtime
 from watcher.pipeline.run import replay, run_source
 from watcher.store.engine import make_engine, transaction, upgrade
-from watcher.store.tables import Base
+from watcher.store.tables import metadata
 
 SDN = history.SDN
 DAY = datetime(2024, 5, 3, tzinfo=UTC)
@@ -40,9 +40,9 @@ def _median(fn: Callable[[], object], runs: int = 3) -> float:
 
 
 def _rows(rt: Any) -> int:
-    with transaction(rt.sessions) as s:
+    with transaction(rt.engine) as s:
         return sum(
-            s.scalar(select(func.count()).select_from(t)) or 0 for t in Base.metadata.sorted_tables
+            s.scalar(select(func.count()).select_from(t)) or 0 for t in metadata.sorted_tables
         )
 
 
@@ -204,12 +204,12 @@ def history_size(path: Path) -> dict[str, float]:
         from watcher.store.snapshots import prune_raw
 
         rt = make_runtime(f"sqlite:///{copy}")
-        with transaction(rt.sessions) as session:
-            latest = session.execute(
+        with transaction(rt.engine) as conn:
+            latest = conn.execute(
                 text("SELECT id, effective_at FROM snapshots ORDER BY effective_at DESC LIMIT 1")
             ).one()
             prune_raw(
-                session,
+                conn,
                 "ofac_sdn",
                 before=history.to_utc(latest[1]) - timedelta(days=365),
                 keep_id=latest[0],

@@ -6,10 +6,10 @@ from alembic import context
 from sqlalchemy import Engine
 
 from watcher.store.engine import make_engine
-from watcher.store.tables import Base
+from watcher.store.tables import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_online() -> None:

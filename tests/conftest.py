@@ -84,10 +84,10 @@ def _truncate_pg(url: str) -> None:
     import sqlalchemy as sa
 
     from watcher.store.engine import make_engine
-    from watcher.store.tables import Base
+    from watcher.store.tables import metadata
 
     engine = make_engine(url)
-    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    names = ", ".join(t.name for t in metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()

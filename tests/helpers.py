@@ -8,7 +8,7 @@ from typing import Any
 from watcher.config import settings_from_dict
 from watcher.runtime import Runtime
 from watcher.store import subscribers, watchlist
-from watcher.store.engine import make_engine, session_factory, transaction
+from watcher.store.engine import make_engine, transaction
 
 
 def make_runtime(
@@ -16,10 +16,10 @@ def make_runtime(
 ) -> Runtime:
     data = {"database": {"url": db_url}, **(config or {})}
     settings = settings_from_dict(data, env or {})
-    rt = Runtime(settings, session_factory(make_engine(db_url)))
-    with transaction(rt.sessions) as session:
-        watchlist.sync_watchlist(session, settings)
-        subscribers.sync_subscribers(session, settings)
+    rt = Runtime(settings, make_engine(db_url))
+    with transaction(rt.engine) as conn:
+        watchlist.sync_watchlist(conn, settings)
+        subscribers.sync_subscribers(conn, settings)
     return rt
 
 

@@ -1,4 +1,4 @@
-"""The context a run needs (settings, sessions, HTTP client, clock), passed explicitly.
+"""The context a run needs (settings, database connections, HTTP client, clock), passed explicitly.
 
 It lives apart from the pipeline so that shells and the dispatcher can hold one without
 importing the pipeline.
@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from watcher.config import Settings
 
 if TYPE_CHECKING:  # the HTTP client is imported when a command first fetches
     import httpx
+    from sqlalchemy import Engine
 
 
 @dataclass
@@ -26,7 +25,7 @@ class Runtime:
     """What a run needs, passed explicitly (never read from globals)."""
 
     settings: Settings
-    sessions: sessionmaker[Session]
+    engine: Engine  # the store's connection factory: `with transaction(rt.engine) as conn`
     client: httpx.Client | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # "host:pid": who holds a source lock or an alert lease (dead holders' leases are released)

@@ -34,7 +34,7 @@ from watcher.pipeline.run import replay, run_source
 from watcher.runtime import Runtime
 from watcher.store import outbox
 from watcher.store.engine import transaction
-from watcher.store.tables import ChangeRow
+from watcher.store.tables import CHANGES
 
 if TYPE_CHECKING:
     from tests.receivers import HttpReceiver, SmtpReceiver
@@ -197,8 +197,8 @@ def test_killed_process_resends_unconfirmed_alert_never_a_confirmed_one(
         assert proc.wait(timeout=30) == -signal.SIGKILL
     finally:
         channel.stop()
-    with transaction(rt.sessions) as session:
-        assert session.scalar(sa.select(sa.func.count()).select_from(ChangeRow)) == 25
+    with transaction(rt.engine) as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(CHANGES)) == 25
     first_key = next(n for n in XJ_NAMES if n in message(channel.requests[0]))
     statuses = {key: (status, n) for key, status, n in _statuses(rt)}
     confirmed = {"ZAKIR, Shohrat": "34079", "TUNIYAZ, Erken": "34119"}[first_key]
@@ -368,8 +368,8 @@ def test_replay_of_a_pair_twice_queues_nothing_new(db_url: str) -> None:
     )
     assert again.outcome == "error" and again.alerts == 0
     assert len(alerts(rt)) == 2
-    with transaction(rt.sessions) as session:
+    with transaction(rt.engine) as conn:
         queued = outbox.queue_alert(
-            session, "xj", alerts(rt)[0].idempotency_key, "change", {}, rt.clock()
+            conn, "xj", alerts(rt)[0].idempotency_key, "change", {}, rt.clock()
         )
     assert queued == 0 and len(alerts(rt)) == 2

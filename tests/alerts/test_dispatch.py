@@ -32,7 +32,7 @@ from watcher.pipeline.run import replay
 from watcher.runtime import Runtime
 from watcher.store import alerting, outbox
 from watcher.store.engine import transaction
-from watcher.store.tables import AlertRow, IncidentRow
+from watcher.store.tables import ALERTS, INCIDENTS
 
 if TYPE_CHECKING:
     from tests.receivers import HttpReceiver
@@ -138,12 +138,12 @@ def names_in(requests: list[ReceivedRequest]) -> Counter[str]:
     return Counter(n for r in requests for n in XJ_NAMES if n in message(r))
 
 
-def alerts(rt: Runtime, subscriber: str | None = None) -> list[AlertRow]:
-    with transaction(rt.sessions) as session:
-        q = sa.select(AlertRow).order_by(AlertRow.id)
+def alerts(rt: Runtime, subscriber: str | None = None) -> list[sa.Row[Any]]:
+    with transaction(rt.engine) as conn:
+        q = sa.select(ALERTS).order_by(ALERTS.c.id)
         if subscriber:
-            q = q.where(AlertRow.subscriber == subscriber)
-        return list(session.scalars(q))
+            q = q.where(ALERTS.c.subscriber == subscriber)
+        return list(conn.execute(q))
 
 
 def test_hanging_channel_never_delays_another_subscriber(
@@ -270,10 +270,8 @@ def test_failing_channel_backs_off_goes_dead_is_listed_and_requeued(
         summary = dispatch_pending(rt, now=datetime.now(UTC) + timedelta(seconds=1))
         assert summary.sent == 2 and len(bad.requests) == 8
         assert names_in(bad.requests[-2:]) == Counter(dict.fromkeys(XJ_NAMES, 1))
-        with transaction(rt.sessions) as session:
-            incident = session.scalars(
-                sa.select(IncidentRow).where(IncidentRow.key == "dead:bad")
-            ).one()
+        with transaction(rt.engine) as conn:
+            incident = conn.execute(sa.select(INCIDENTS).where(INCIDENTS.c.key == "dead:bad")).one()
             assert incident.closed_at is not None
 
 
@@ -354,7 +352,7 @@ def test_replicas_sharing_the_outbox_send_each_alert_once(
 ) -> None:
     rt = make_runtime(db_url, {"subscribers": [{"name": "many", "url_env": "MANY_HOOK"}]})
     now = rt.clock()
-    with transaction(rt.sessions) as session:
+    with transaction(rt.engine) as conn:
         for i in range(300):
             payload = {
                 "id": f"change:{i}",
@@ -366,7 +364,7 @@ def test_replicas_sharing_the_outbox_send_each_alert_once(
                 "name": f"ENTRY {i}",
                 "detected_at": now.isoformat(),
             }
-            outbox.queue_alert(session, "many", f"many:change:{i}", "change", payload, now)
+            outbox.queue_alert(conn, "many", f"many:change:{i}", "change", payload, now)
     env = {**os.environ, "MANY_HOOK": f"json://127.0.0.1:{http_receiver.port}/many"}
     procs = [
         subprocess.Popen([sys.executable, "-c", _REPLICA, db_url], cwd=ROOT, env=env)

@@ -64,22 +64,22 @@ def test_a_source_lock_of_a_dead_process_is_taken_over_at_once(tmp_path: object)
     from datetime import UTC, datetime
 
     from watcher.store import locks
-    from watcher.store.engine import make_engine, session_factory, upgrade
+    from watcher.store.engine import make_engine, upgrade
 
     url = f"sqlite:///{tmp_path}/locks.db"
     upgrade(make_engine(url))
-    sessions = session_factory(make_engine(url))
+    engine = make_engine(url)
     now = datetime(2026, 1, 1, tzinfo=UTC)
     here = socket.gethostname()
     dead, live = f"{here}:{_dead_pid()}", f"{here}:{_live_parent_pid()}"
     # A holder that was SIGKILLed mid-poll never deleted its row: the row stays behind.
-    with locks.source_lock(sessions, "ofac_sdn", dead, now) as got:
+    with locks.source_lock(engine, "ofac_sdn", dead, now) as got:
         assert got
-        with locks.source_lock(sessions, "ofac_sdn", live, now) as taken:
+        with locks.source_lock(engine, "ofac_sdn", live, now) as taken:
             assert taken  # the dead holder's lease does not block for an hour
-        with locks.source_lock(sessions, "ofac_sdn", dead, now) as again:
+        with locks.source_lock(engine, "ofac_sdn", dead, now) as again:
             assert again  # (its own name still works, as before)
-    with locks.source_lock(sessions, "ofac_sdn", live, now) as first:
+    with locks.source_lock(engine, "ofac_sdn", live, now) as first:
         assert first
-        with locks.source_lock(sessions, "ofac_sdn", f"{here}:{_dead_pid()}", now) as second:
+        with locks.source_lock(engine, "ofac_sdn", f"{here}:{_dead_pid()}", now) as second:
             assert not second  # a live holder keeps its lock

@@ -56,8 +56,8 @@ def test_429_and_refused_smtp_back_off_die_once_and_retry_exactly_once(
 
         limited.fail(0)
         monkeypatch.setenv("MAIL_URL", smtp_receiver.url())  # the mail server is back
-        with transaction(rt.sessions) as session:
-            assert outbox.retry_alerts(session, None, start) == 4  # `watcher alerts retry`
+        with transaction(rt.engine) as conn:
+            assert outbox.retry_alerts(conn, None, start) == 4  # `watcher alerts retry`
         later = start + timedelta(hours=1, minutes=1)
         assert dispatch_pending(rt, now=later).sent == 4
         assert dispatch_pending(rt, now=later + timedelta(hours=6)).sent == 0

@@ -95,8 +95,8 @@ def _full_requests(server: LocalServer, day: str) -> int:
 
 
 def _as_of(rt: Runtime, day: str) -> set[str]:
-    with transaction(rt.sessions) as session:
-        return {r.entry.key for r in queries.entries_as_of(session, ECFR, at(day))}
+    with transaction(rt.engine) as conn:
+        return {r.entry.key for r in queries.entries_as_of(conn, ECFR, at(day))}
 
 
 def test_backfill_stores_dated_snapshots_and_resumes(db_url: str, http_server: LocalServer) -> None:
@@ -112,9 +112,9 @@ def test_backfill_stores_dated_snapshots_and_resumes(db_url: str, http_server: L
     assert len(january) == 13 and len(march) == 12
     assert january - march == {"canada:cpunto inc"}
     assert _as_of(rt, "2023-01-09") == set()  # nothing before the first version
-    with transaction(rt.sessions) as session:
-        (change,) = queries.list_changes(session, source=ECFR)
-        snaps = store.list_snapshots(session, ECFR)
+    with transaction(rt.engine) as conn:
+        (change,) = queries.list_changes(conn, source=ECFR)
+        snaps = store.list_snapshots(conn, ECFR)
     assert (change.kind, change.key) == ("removed", "canada:cpunto inc")
     assert change.effective_at == at("2023-02-27")
     assert [(s.effective_at, s.origin) for s in snaps] == [
@@ -128,10 +128,10 @@ def test_backfill_stores_dated_snapshots_and_resumes(db_url: str, http_server: L
     # The last date serves a structure the parser does not know: rejected, never empty.
     (rejected,) = second
     assert rejected.outcome == "rejected" and "Supplement No. 4" in (rejected.error or "")
-    with transaction(rt.sessions) as session:
-        statuses = [s.status for s in store.list_snapshots(session, ECFR)]
+    with transaction(rt.engine) as conn:
+        statuses = [s.status for s in store.list_snapshots(conn, ECFR)]
         assert statuses == ["rejected", "ok", "ok"]
-        assert store.count_current(session, ECFR) == 12
+        assert store.count_current(conn, ECFR) == 12
     assert _as_of(rt, "2023-07-01") == march
     assert backfill_ecfr(rt, date(2023, 1, 1), date(2023, 12, 31), delay=0) == []
 

@@ -75,8 +75,8 @@ def _poll(rt: Runtime, server: LocalServer, documents: bytes, pi: bytes | None =
 
 
 def _changes(rt: Runtime, **kw: Any) -> list[ChangeInfo]:
-    with transaction(rt.sessions) as session:
-        return queries.list_changes(session, source=FR, limit=None, **kw)
+    with transaction(rt.engine) as conn:
+        return queries.list_changes(conn, source=FR, limit=None, **kw)
 
 
 def _requested(server: LocalServer, path: str) -> int:
@@ -105,9 +105,9 @@ def test_pagination_across_three_captures_finds_exactly_the_new_documents(
     assert [f["field"] for f in requoted.field_changes] == ["raw.abstract"]
     # Page 1 reached stored documents both times: page 2 was not read again.
     assert _requested(http_server, PAGE2) == 1
-    with transaction(rt.sessions) as session:
-        assert len(docs.list_documents(session)) == 22
-        doc = docs.get_document(session, "2024-31509")
+    with transaction(rt.engine) as conn:
+        assert len(docs.list_documents(conn)) == 22
+        doc = docs.get_document(conn, "2024-31509")
         assert doc is not None and doc.publication_date is not None
         assert doc.publication_date.isoformat() == "2025-01-03"
 
@@ -147,12 +147,12 @@ def test_bis_rules_yield_documents_and_entity_actions_as_changes(
     assert all(c.matches and c.matches[0].watch == "Spacety Co., Ltd." for c in spacety)
     cpunto = next(c for c in actions if c.name == "CPUNTO Inc.")
     assert not any(m.watch == "Spacety Co., Ltd." for m in cpunto.matches)
-    with transaction(rt.sessions) as session:
-        rule = docs.get_document(session, "2026-17231")
-        broken = docs.get_document(session, "2026-17230")
+    with transaction(rt.engine) as conn:
+        rule = docs.get_document(conn, "2026-17231")
+        broken = docs.get_document(conn, "2026-17230")
         assert rule is not None and rule.actions is not None and len(rule.actions) == 13
         assert broken is not None and broken.actions is None and broken.entity_list_rule
-        latest = store.latest_snapshot(session, FR)
+        latest = store.latest_snapshot(conn, FR)
     assert latest is not None and any("2026-17230" in w for w in latest.warnings)
 
 
@@ -192,8 +192,8 @@ def test_public_inspection_then_publication_is_a_modification(
     ]
     fields = {f["field"] for f in history[1].field_changes}
     assert "raw.public_inspection" in fields
-    with transaction(rt.sessions) as session:
-        doc = docs.get_document(session, "2026-17231")
+    with transaction(rt.engine) as conn:
+        doc = docs.get_document(conn, "2026-17231")
     assert doc is not None and doc.public_inspection_seen is not None
     assert doc.published_seen is not None and doc.public_inspection_seen < doc.published_seen
     assert doc.filed_at == at("2026-08-21T12:45:00")

@@ -18,7 +18,7 @@ from tests.helpers import at, make_runtime
 from watcher.pipeline.run import replay
 from watcher.store.engine import transaction
 from watcher.store.snapshots import unpack_files
-from watcher.store.tables import ChangeRow, EntryVersionRow, SnapshotRow
+from watcher.store.tables import CHANGES, ENTRY_VERSIONS, SNAPSHOTS
 
 SDN_DAYS = [
     ("2021-12-09", "ofac_sdn/sdn_2021-12-09.csv"),
@@ -49,23 +49,23 @@ def _canon(value: Any) -> str:
 def stored_rows(db_url: str, source: str) -> dict[str, list[str]]:
     """Every row of one source, ids replaced by stable references, as canonical JSON lines."""
     rt = make_runtime(db_url)
-    with transaction(rt.sessions) as s:
+    with transaction(rt.engine) as s:
         snaps = list(
-            s.scalars(
-                select(SnapshotRow).where(SnapshotRow.source == source).order_by(SnapshotRow.id)
+            s.execute(
+                select(SNAPSHOTS).where(SNAPSHOTS.c.source == source).order_by(SNAPSHOTS.c.id)
             )
         )
         ordinal = {r.id: i for i, r in enumerate(snaps)}
         versions = list(
-            s.scalars(
-                select(EntryVersionRow)
-                .where(EntryVersionRow.source == source)
-                .order_by(EntryVersionRow.id)
+            s.execute(
+                select(ENTRY_VERSIONS)
+                .where(ENTRY_VERSIONS.c.source == source)
+                .order_by(ENTRY_VERSIONS.c.id)
             )
         )
         vref = {v.id: [v.key, ordinal[v.valid_from_snapshot]] for v in versions}
         changes = list(
-            s.scalars(select(ChangeRow).where(ChangeRow.source == source).order_by(ChangeRow.id))
+            s.execute(select(CHANGES).where(CHANGES.c.source == source).order_by(CHANGES.c.id))
         )
         out: dict[str, list[str]] = {"snapshots": [], "entry_versions": [], "changes": []}
         for r in snaps:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 
 from tests.conftest import LocalServer, fixture_bytes
 from tests.helpers import at, make_runtime
@@ -32,7 +32,7 @@ from watcher.store import documents as docs
 from watcher.store import links, queries
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction
-from watcher.store.tables import AlertRow, IncidentRow
+from watcher.store.tables import ALERTS, INCIDENTS
 
 CSL = "trade_gov_csl/moov_csl_sample_2023-11-30.csv"
 BIS = "federal_register/fr_documents_bis_agency_captured-2026-09-25.json"
@@ -118,33 +118,33 @@ def _replay_fr(rt: Runtime, clock: Clock, when: str) -> RunResult:
     return replay(rt, "federal_register", at(when), files)
 
 
-def _open_incidents(rt: Runtime) -> list[IncidentRow]:
-    with transaction(rt.sessions) as session:
+def _open_incidents(rt: Runtime) -> list[Row[Any]]:
+    with transaction(rt.engine) as conn:
         return list(
-            session.scalars(
-                select(IncidentRow).where(
-                    IncidentRow.kind == linking.INCIDENT_KIND, IncidentRow.closed_at.is_(None)
+            conn.execute(
+                select(INCIDENTS).where(
+                    INCIDENTS.c.kind == linking.INCIDENT_KIND, INCIDENTS.c.closed_at.is_(None)
                 )
             )
         )
 
 
 def _links(rt: Runtime, source: str, key: str) -> list[links.LinkInfo]:
-    with transaction(rt.sessions) as session:
-        return links.links_for(session, source, key)
+    with transaction(rt.engine) as conn:
+        return links.links_for(conn, source, key)
 
 
 def _check(rt: Runtime, when: str) -> int:
-    with transaction(rt.sessions) as session:
-        return linking.check_unreflected(session, rt.settings, at(when))
+    with transaction(rt.engine) as conn:
+        return linking.check_unreflected(conn, rt.settings, at(when))
 
 
 def test_csl_additions_link_to_fr_actions_and_late_ones_are_reported(db_url: str) -> None:
     rt, clock = _runtime(db_url)
     assert _replay_csl(rt, clock, "2026-08-21", fixture_bytes(CSL)).outcome == "baseline"
     assert _replay_fr(rt, clock, "2026-08-24T06:00").outcome == "baseline"
-    with transaction(rt.sessions) as session:
-        assert len(docs.actions(session)) == 13
+    with transaction(rt.engine) as conn:
+        assert len(docs.actions(conn)) == 13
     first = [("Spacety Co., Ltd.", "Changsha, Hunan, CN"), ("CPUNTO Inc.", "Montreal, QC, CA")]
     result = _replay_csl(rt, clock, "2026-08-25", _csl_with(first))
     assert (result.added, result.removed, result.modified) == (2, 0, 0)
@@ -173,8 +173,8 @@ def test_csl_additions_link_to_fr_actions_and_late_ones_are_reported(db_url: str
     )
     aook = linking.incident_key("2026-17231:add:china peoples republic of:aook technology ltd")
     assert aook in {i.key for i in incidents}
-    with transaction(rt.sessions) as session:
-        alerts = session.scalars(select(AlertRow).where(AlertRow.kind == "operator")).all()
+    with transaction(rt.engine) as conn:
+        alerts = conn.execute(select(ALERTS).where(ALERTS.c.kind == "operator")).all()
         titles = [a.payload["title"] for a in alerts if a.payload["kind"] == "fr_not_in_csl"]
         assert titles == [linking.INCIDENT_TITLE] * 10
     # Checking again opens nothing new.
@@ -193,8 +193,8 @@ def test_one_csl_row_with_two_countries_links_both_actions(db_url: str) -> None:
     assert _replay_csl(rt, clock, "2026-08-25", _csl_with(both)).added == 1
     found = _links(rt, "trade_csl", "EL:cn:spacety co ltd")
     assert sorted(x.action_key for x in found) == [SPACETY_CN, SPACETY_LU]
-    with transaction(rt.sessions) as session:
-        reflected = {a.key for a in docs.actions(session) if a.reflected_at is not None}
+    with transaction(rt.engine) as conn:
+        reflected = {a.key for a in docs.actions(conn) if a.reflected_at is not None}
     assert reflected == {SPACETY_CN, SPACETY_LU}
 
 
@@ -269,8 +269,8 @@ def test_csl_sample_ingests_with_list_codes_and_guards(
     )
     first = _serve_and_poll(rt, clock, http_server, "2026-08-21", fixture_bytes(CSL))
     assert first.outcome == "baseline" and first.record_count > 4000
-    with transaction(rt.sessions) as session:
-        entries = queries.entries_as_of(session, "trade_csl")
+    with transaction(rt.engine) as conn:
+        entries = queries.entries_as_of(conn, "trade_csl")
         codes: dict[str, int] = {}
         for record in entries:
             codes[record.entry.list_code] = codes.get(record.entry.list_code, 0) + 1
@@ -278,14 +278,14 @@ def test_csl_sample_ingests_with_list_codes_and_guards(
     # A snapshot without the `name` column is rejected; history is untouched.
     bad = _serve_and_poll(rt, clock, http_server, "2026-08-22", _csl_bytes_without("name"))
     assert bad.outcome == "rejected" and "name" in (bad.error or "")
-    with transaction(rt.sessions) as session:
-        assert store.count_current(session, "trade_csl") == first.record_count
+    with transaction(rt.engine) as conn:
+        assert store.count_current(conn, "trade_csl") == first.record_count
     # A renamed EL row is one modification with a name field change.
     renamed, old, new = _renamed_el_row()
     result = _serve_and_poll(rt, clock, http_server, "2026-08-23", renamed)
     assert (result.added, result.removed, result.modified) == (0, 0, 1)
-    with transaction(rt.sessions) as session:
-        (change,) = queries.list_changes(session, source="trade_csl")
+    with transaction(rt.engine) as conn:
+        (change,) = queries.list_changes(conn, source="trade_csl")
     assert change.kind == "modified" and change.list_code == "EL"
     assert {"field": "name", "before": old, "after": new} in change.field_changes
 
@@ -324,8 +324,8 @@ def test_ecfr_additions_link_to_fr_actions(db_url: str) -> None:
     lu = _links(rt, "ecfr_entity_list", "luxembourg:spacety co ltd")
     assert [x.action_key for x in cn] == [SPACETY_CN] and [x.action_key for x in lu] == [SPACETY_LU]
     assert cn[0].method == "name+country"
-    with transaction(rt.sessions) as session:
+    with transaction(rt.engine) as conn:
         # eCFR links do not settle the CSL check: only the CSL does.
-        assert all(a.reflected_at is None for a in docs.actions(session))
-        total = session.scalar(select(func.count()).select_from(IncidentRow))
+        assert all(a.reflected_at is None for a in docs.actions(conn))
+        total = conn.scalar(select(func.count()).select_from(INCIDENTS))
         assert total == 0

@@ -25,8 +25,8 @@ def _replay(rt, source: str, day: str, *paths: str):  # type: ignore[no-untyped-
 
 
 def _changes(rt, **kw):  # type: ignore[no-untyped-def]
-    with transaction(rt.sessions) as session:
-        return queries.list_changes(session, limit=None, **kw)
+    with transaction(rt.engine) as conn:
+        return queries.list_changes(conn, limit=None, **kw)
 
 
 def test_sdn_2021_12_09_to_10_adds_25_including_xinjiang_psb_links(db_url: str) -> None:
@@ -66,10 +66,10 @@ def test_empty_download_is_rejected_and_history_survives(db_url: str) -> None:
     bad = _replay(rt, "ofac_sdn", "2024-05-04", SDN.format("2024-05-04"))
     assert bad.outcome == "rejected" and "empty" in (bad.error or "")
     assert _changes(rt) == []
-    with transaction(rt.sessions) as session:
-        as_of = queries.entries_as_of(session, "ofac_sdn", at("2024-05-05"))
+    with transaction(rt.engine) as conn:
+        as_of = queries.entries_as_of(conn, "ofac_sdn", at("2024-05-05"))
         assert len(as_of) == 14965
-        snaps = store.list_snapshots(session, "ofac_sdn")
+        snaps = store.list_snapshots(conn, "ofac_sdn")
         assert [s.status for s in snaps] == ["rejected", "ok"]
     # The next good snapshot diffs against 2024-05-03, not against the empty one.
     derived = fixture_bytes(SDN.format("2024-05-03")).replace(
@@ -89,8 +89,8 @@ def test_mass_removal_is_quarantined(db_url: str) -> None:
     result = replay(rt, "ofac_sdn", at("2021-12-10"), [("primary", cut, "cut")])
     assert result.outcome == "quarantined" and "max_removed_share" in (result.error or "")
     assert _changes(rt) == []
-    with transaction(rt.sessions) as session:
-        assert store.count_current(session, "ofac_sdn") == 9121
+    with transaction(rt.engine) as conn:
+        assert store.count_current(conn, "ofac_sdn") == 9121
 
 
 def test_html_error_page_and_truncated_file_never_diff(db_url: str) -> None:
@@ -156,8 +156,8 @@ def test_poll_over_http_conditional_get_and_unchanged(
     http_server.serve("live/sdn.csv", body)
     rt.clock = lambda: at("2030-01-01")
     assert run_source(rt, "ofac_sdn").outcome == "unchanged"
-    with transaction(rt.sessions) as session:
-        assert len(store.list_snapshots(session, "ofac_sdn")) == 1
+    with transaction(rt.engine) as conn:
+        assert len(store.list_snapshots(conn, "ofac_sdn")) == 1
     http_server.serve("live/sdn.csv", fixture_bytes(SDN.format("2021-12-10")))
     rt.clock = lambda: at("2030-01-01") + timedelta(hours=1)
     changed = run_source(rt, "ofac_sdn")
@@ -186,8 +186,8 @@ def test_companion_files_fetched_from_the_same_directory(
     )
     result = run_source(rt, "ofac_sdn")
     assert result.outcome == "baseline" and result.record_count == 8976
-    with transaction(rt.sessions) as session:
-        xpsb = queries.entries_as_of(session, "ofac_sdn", search="XINJIANG PUBLIC SECURITY BUREAU")
+    with transaction(rt.engine) as conn:
+        xpsb = queries.entries_as_of(conn, "ofac_sdn", search="XINJIANG PUBLIC SECURITY BUREAU")
         entry = next(r.entry for r in xpsb if r.entry.key == "29159")
         assert entry.addresses and any(a.country == "China" for a in entry.addresses)
 
@@ -197,8 +197,8 @@ def test_server_errors_are_recorded_not_raised(db_url: str, http_server: LocalSe
     rt = make_runtime(db_url, {"sources": {"ofac_sdn": {"url": url, "companions": []}}})
     result = run_source(rt, "ofac_sdn")
     assert result.outcome == "error" and "404" in (result.error or "")
-    with transaction(rt.sessions) as session:
-        state = store.get_state(session, "ofac_sdn")
+    with transaction(rt.engine) as conn:
+        state = store.get_state(conn, "ofac_sdn")
         assert state.consecutive_failures == 1 and "404" in (state.last_error or "")
 
 

@@ -150,18 +150,18 @@ def test_public_inspection_alert_then_publication_is_silent(
 ) -> None:
     rt = _runtime(db_url, http_server, hook)
     _on_public_inspection(rt, http_server, http_receiver)
-    with transaction(rt.sessions) as session:
-        assert docs.awaiting_publication(session) == [NUMBER]
+    with transaction(rt.engine) as conn:
+        assert docs.awaiting_publication(conn) == [NUMBER]
     http_server.serve(XML, fixture_bytes(RULE))
     rt.clock.now = at("2023-02-27T11:00:00")  # type: ignore[attr-defined]
     published = _poll(rt, http_server, _published_page(http_server), fixture_bytes(EMPTY))
     assert (published.added, published.modified, published.alerts) == (0, 14, 0)
     assert dispatch_pending(rt).sent == 0
     assert len(http_receiver.requests) == 1  # no second alert
-    with transaction(rt.sessions) as session:
-        doc = docs.get_document(session, NUMBER)
-        assert docs.awaiting_publication(session) == []
-        actions = docs.actions(session)
+    with transaction(rt.engine) as conn:
+        doc = docs.get_document(conn, NUMBER)
+        assert docs.awaiting_publication(conn) == []
+        actions = docs.actions(conn)
     assert doc is not None and doc.public_inspection_seen and doc.published_seen
     assert doc.lead_time_seconds is not None and doc.lead_time_seconds > 0
     assert doc.actions is not None and {a["stage"] for a in doc.actions} == {"published"}
@@ -215,8 +215,8 @@ def test_a_withdrawn_public_inspection_document_gives_one_follow_up(
     text = message(http_receiver.requests[1])
     assert f"WITHDRAWN before publication: BIS Entity List (Federal Register rule): {WATCH}" in text
     assert "not published as scheduled for 2023-02-27" in text
-    with transaction(rt.sessions) as session:
-        assert docs.awaiting_publication(session) == []
+    with transaction(rt.engine) as conn:
+        assert docs.awaiting_publication(conn) == []
     # Nothing more on the next poll: the withdrawal is told once.
     assert _poll(rt, http_server, later, fixture_bytes(EMPTY)).alerts == 0
 

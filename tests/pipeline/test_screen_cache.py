@@ -40,11 +40,11 @@ def _rows(found: list[ScreenResult]) -> list[tuple[str, str, float, str, str]]:
 def _screen_both_ways(rt: Runtime) -> dict[str, set[str]]:
     """Keys found per query through the cache, checked equal to the daemon's indexed rows."""
     out = {}
-    with transaction(rt.sessions) as session:
-        index = current_index(session)
+    with transaction(rt.engine) as conn:
+        index = current_index(conn)
         for query in QUERIES:
-            cached = screen_name(session, query, 88.0)
-            assert _rows(cached) == _rows(screen_name(session, query, 88.0, index)), query
+            cached = screen_name(conn, query, 88.0)
+            assert _rows(cached) == _rows(screen_name(conn, query, 88.0, index)), query
             out[query] = {r.entry.key for r in cached}
     return out
 
@@ -72,8 +72,8 @@ def test_cached_screening_equals_the_index_and_follows_list_changes(db_url: str)
     assert {"30946"} <= after["Hikvision"] & after["海康威视"] & after["Hǎikāng Wēishì"]
 
     cache = screen_cache.ScreenCache(_cache_file(db_url), keys_version())
-    with transaction(rt.sessions) as session:
-        current = {h for _id, h in screen_cache.current_versions(session)}
+    with transaction(rt.engine) as conn:
+        current = {h for _id, h in screen_cache.current_versions(conn)}
     assert current <= cache.entries()  # both snapshots' entries: normalized once each
     assert set(cache.tokens(["Hikvision", "海康威视"])) == {"Hikvision", "海康威视"}
     cache.close()
@@ -84,13 +84,13 @@ def test_a_warm_cache_spares_the_romanisation_libraries(tmp_path: Path) -> None:
     url = _sqlite(tmp_path)
     rt = make_runtime(url, CONFIG)
     _replay(rt, "2025-04-21")
-    with transaction(rt.sessions) as session:
-        first = _rows(screen_name(session, "海康威视", 88.0))
+    with transaction(rt.engine) as conn:
+        first = _rows(screen_name(conn, "海康威视", 88.0))
     script = (
         "import json, sys\n"
         "from watcher.pipeline.screen import screen_name\n"
-        "from watcher.store.engine import make_engine, session_factory, transaction\n"
-        f"with transaction(session_factory(make_engine({url!r}))) as s:\n"
+        "from watcher.store.engine import make_engine, transaction\n"
+        f"with transaction(make_engine({url!r})) as s:\n"
         "    rows = [[r.entry.key, r.entry.name, r.hit.match.score, r.hit.path, r.hit.via]\n"
         "            for r in screen_name(s, '海康威视', 88.0)]\n"
         "heavy = sorted(m for m in ('pypinyin', 'zhconv', 'fingerprints', 'icu')\n"
@@ -122,8 +122,8 @@ def test_commands_filling_an_empty_cache_at_once_all_answer_right(tmp_path: Path
     assert rows[0] == rows[1] == rows[2] and "30946" in {r["key"] for r in rows[0]}
     cache = screen_cache.ScreenCache(_cache_file(url), keys_version())
     rt = make_runtime(url, CONFIG)
-    with transaction(rt.sessions) as session:
-        assert cache.entries() == {h for _id, h in screen_cache.current_versions(session)}
+    with transaction(rt.engine) as conn:
+        assert cache.entries() == {h for _id, h in screen_cache.current_versions(conn)}
     cache.close()
 
 

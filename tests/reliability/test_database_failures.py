@@ -23,7 +23,7 @@ from tests.helpers import make_runtime
 from watcher.pipeline import run as pipeline
 from watcher.pipeline.run import RunResult, run_source
 from watcher.runtime import Runtime
-from watcher.store.engine import make_engine, session_factory, upgrade
+from watcher.store.engine import make_engine, upgrade
 
 SDN = "ofac_sdn/sdn_{}.csv"
 TABLES = ("snapshots", "entry_versions", "changes")
@@ -74,7 +74,7 @@ def _assert_recovers_exactly(rt: Runtime, before: dict[str, int], db_url: str) -
 def _short_busy_timeout(db_url: str, server: LocalServer, ms: int) -> Runtime:
     """The real runtime, but waiting `ms` rather than 30 s for a locked database."""
     rt = _baseline(db_url, server)
-    engine = rt.sessions.kw["bind"]
+    engine = rt.engine
 
     @event.listens_for(engine, "connect")
     def _busy(dbapi_conn: Any, _record: Any) -> None:
@@ -138,13 +138,13 @@ def test_postgres_backend_killed_mid_run(
     apply = pipeline._apply
     admin = make_engine(pg_url)
 
-    def kill_then_apply(rt: Runtime, session: Any, *args: Any, **kwargs: Any) -> Any:
+    def kill_then_apply(rt: Runtime, conn: Any, *args: Any, **kwargs: Any) -> Any:
         """After the snapshot row is flushed, before versions and changes are written."""
-        pid = session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
         with admin.begin() as conn:
             conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
         killed.append(pid)
-        return apply(rt, session, *args, **kwargs)
+        return apply(rt, conn, *args, **kwargs)
 
     monkeypatch.setattr(pipeline, "_apply", kill_then_apply)
     result = run_source(rt, "ofac_sdn")
@@ -165,7 +165,7 @@ def test_postgres_unreachable_for_one_run(pg_url: str, http_server: LocalServer)
     rt = _baseline(pg_url, http_server)
     before = _counts(pg_url)
     closed = "postgresql://postgres@127.0.0.1:1/nowhere"
-    down = Runtime(rt.settings, session_factory(make_engine(closed)), clock=rt.clock)
+    down = Runtime(rt.settings, make_engine(closed), clock=rt.clock)
     result = run_source(down, "ofac_sdn")
     _assert_clear_failure(result, before, pg_url)
     _assert_recovers_exactly(rt, before, pg_url)

@@ -64,10 +64,10 @@ def _runtime(
 
 
 def _state(rt: Runtime, source: str) -> tuple[int, int, list[str]]:
-    with transaction(rt.sessions) as session:
-        changes = queries.list_changes(session, source=source, limit=None)
-        snaps = [s.status for s in store.list_snapshots(session, source)]
-        return store.count_current(session, source), len(changes), snaps
+    with transaction(rt.engine) as conn:
+        changes = queries.list_changes(conn, source=source, limit=None)
+        snaps = [s.status for s in store.list_snapshots(conn, source)]
+        return store.count_current(conn, source), len(changes), snaps
 
 
 def _run(rt: Runtime, source: str, measure: bool = False) -> tuple[RunResult, int]:
@@ -134,8 +134,8 @@ def test_hostile_input(
     again, _ = _run(rt, family.source)  # the same failure once more: no new operator message
     dispatch_pending(rt)
     assert not again.ok and len(http_receiver.requests) == (1 if stored else 0)
-    with transaction(rt.sessions) as session:
-        state = store.get_state(session, family.source)
+    with transaction(rt.engine) as conn:
+        state = store.get_state(conn, family.source)
     assert state.consecutive_failures == 2 and state.last_error  # `watcher sources` shows it
 
     hostile_server.serve(path, Reply(200, family.next_good(good)))

@@ -30,8 +30,8 @@ from sqlalchemy import func, select
 from tests.conftest import ROOT, LocalServer, fixture_bytes
 from tests.receivers import HttpReceiver, free_port
 from watcher.store import snapshots as store
-from watcher.store.engine import make_engine, session_factory
-from watcher.store.tables import AlertRow, CheckRow
+from watcher.store.engine import make_engine
+from watcher.store.tables import ALERTS, CHECKS
 
 SDN = "ofac_sdn/sdn_{}.csv"
 GRACE = 25.0  # watcher.service.app.GRACE
@@ -211,9 +211,9 @@ def test_sigterm_lets_a_running_poll_finish(
     assert daemon.terminate() == 0, daemon.output()
     upstream.httpd.shutdown()
     engine = make_engine(db_url)
-    with session_factory(engine)() as session:
-        snapshots = store.list_snapshots(session, "ofac_sdn")
-        current = store.count_current(session, "ofac_sdn")
+    with engine.connect() as conn:
+        snapshots = store.list_snapshots(conn, "ofac_sdn")
+        current = store.count_current(conn, "ofac_sdn")
     engine.dispose()
     # The poll in flight at SIGTERM completed: one whole snapshot, every entry stored.
     assert [(s.status, s.record_count) for s in snapshots] == [("ok", 9121)]
@@ -249,13 +249,13 @@ url_env = "TEST_REPLICA_HOOK"
         time.sleep(12)
         window = (datetime.now(UTC) - window_start).total_seconds()
         engine = make_engine(db_url)
-        with session_factory(engine)() as session:
-            checks = session.scalar(
+        with engine.connect() as conn:
+            checks = conn.scalar(
                 select(func.count()).where(
-                    CheckRow.source == "ofac_sdn", CheckRow.started_at >= window_start
+                    CHECKS.c.source == "ofac_sdn", CHECKS.c.started_at >= window_start
                 )
             )
-            sent = {r.payload["id"]: r.status for r in session.scalars(select(AlertRow))}
+            sent = {r.payload["id"]: r.status for r in conn.execute(select(ALERTS))}
         engine.dispose()
         received = Counter(
             key

@@ -12,7 +12,7 @@ from tests.helpers import make_runtime
 from tests.hostile import HostileServer, Reply
 from watcher.service.scheduler import build_scheduler
 from watcher.store.engine import transaction
-from watcher.store.tables import AlertRow, IncidentRow
+from watcher.store.tables import ALERTS, INCIDENTS
 
 
 def test_a_dripping_server_cannot_hold_the_source_and_operators_hear(
@@ -42,11 +42,11 @@ def test_a_dripping_server_cannot_hold_the_source_and_operators_hear(
     time.sleep(1.5)
     watch_scheduler.shutdown(wait=True)
     assert hostile_server.hits["/sdn.csv"] >= 3  # each poll ended at the deadline; more followed
-    with transaction(rt.sessions) as session:
-        incidents = session.scalars(sa.select(IncidentRow)).all()
+    with transaction(rt.engine) as conn:
+        incidents = conn.execute(sa.select(INCIDENTS)).all()
         stuck = [i for i in incidents if i.key == "stuck:ofac_sdn"]
         assert len(stuck) == 1 and "running for" in (stuck[0].detail or "")
         assert stuck[0].closed_at is not None  # closed by the first poll that ended in time
-        ops = session.scalars(sa.select(AlertRow).where(AlertRow.kind == "operator")).all()
+        ops = conn.execute(sa.select(ALERTS).where(ALERTS.c.kind == "operator")).all()
         titles = [str(a.payload.get("title", "")) for a in ops]
         assert sum("poll stuck" in t for t in titles) == 1, titles  # three hung polls, one message

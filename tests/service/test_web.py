@@ -117,8 +117,8 @@ def test_each_filter_shows_what_the_store_query_returns(
     assert page.status_code == 200
     form, problems = parse_filters(_params(query))
     assert not problems
-    with transaction(rt.sessions) as session:
-        expected = queries.list_changes(session, where=form.where, limit=50)
+    with transaction(rt.engine) as conn:
+        expected = queries.list_changes(conn, where=form.where, limit=50)
     assert names_on(page.text) == [c.name for c in expected]
     if not expected:
         assert "No changes match this filter." in page.text
@@ -175,8 +175,8 @@ def test_cursor_pages_cover_every_change_once_newest_first(
         found = re.search(r'rel="next" href="([^"]+)"', page)
         url = html.unescape(found.group(1)) if found else ""
         assert not found or "source=ofac_sdn" in url  # the filter stays on every page
-    with transaction(rt.sessions) as session:
-        every = queries.list_changes(session, source="ofac_sdn", limit=None)
+    with transaction(rt.engine) as conn:
+        every = queries.list_changes(conn, source="ofac_sdn", limit=None)
     assert pages == 2 and len(every) > 50
     assert seen == [c.name for c in every]
 

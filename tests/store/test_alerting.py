@@ -17,7 +17,7 @@ from watcher.pipeline.run import run_source
 from watcher.store import alerting, outbox
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction
-from watcher.store.tables import AlertRow, ChangeRow, IncidentRow, SnapshotRow
+from watcher.store.tables import ALERTS, CHANGES, INCIDENTS, SNAPSHOTS
 
 SDN = "ofac_sdn/sdn_{}.csv"
 
@@ -67,20 +67,21 @@ def test_subscriber_filters_decide_who_hears_of_a_change(db_url: str) -> None:
     )
     assert payload["source_url"] == "https://ofac.treasury.gov/recent-actions"
     assert "XINJIANG PUBLIC SECURITY BUREAU" in payload["remarks"]
-    with transaction(rt.sessions) as session:
-        change = session.get(ChangeRow, zakir.change_id)
+    with transaction(rt.engine) as conn:
+        found = conn.execute(sa.select(CHANGES).where(CHANGES.c.id == zakir.change_id))
+        change = found.first()
         assert change is not None and change.key == "34079" and change.kind == "added"
 
 
 def test_queue_alert_is_idempotent_per_key(db_url: str) -> None:
     rt = make_runtime(db_url)
     now = at("2021-12-10")
-    with transaction(rt.sessions) as session:
-        assert outbox.queue_alert(session, "s", "s:change:1", "change", {"n": 1}, now) == 1
-        assert outbox.queue_alert(session, "s", "s:change:1", "change", {"n": 2}, now) == 0
-    with transaction(rt.sessions) as session:
-        assert outbox.queue_alert(session, "s", "s:change:1", "change", {"n": 3}, now) == 0
-        assert outbox.queue_alert(session, "s", "s:change:2", "change", {"n": 4}, now) == 1
+    with transaction(rt.engine) as conn:
+        assert outbox.queue_alert(conn, "s", "s:change:1", "change", {"n": 1}, now) == 1
+        assert outbox.queue_alert(conn, "s", "s:change:1", "change", {"n": 2}, now) == 0
+    with transaction(rt.engine) as conn:
+        assert outbox.queue_alert(conn, "s", "s:change:1", "change", {"n": 3}, now) == 0
+        assert outbox.queue_alert(conn, "s", "s:change:2", "change", {"n": 4}, now) == 1
     assert [(a.idempotency_key, a.payload["n"]) for a in alerts(rt)] == [
         ("s:change:1", 1),
         ("s:change:2", 4),
@@ -110,14 +111,14 @@ def test_alerts_commit_with_their_changes_or_not_at_all(
     assert failed.outcome == "error" and "disk full" in (failed.error or "")
 
     def count(table: Any) -> int:
-        with transaction(rt.sessions) as session:
-            return int(session.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
+        with transaction(rt.engine) as conn:
+            return int(conn.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
 
-    assert (count(ChangeRow), count(AlertRow), count(SnapshotRow)) == (0, 0, 1)
+    assert (count(CHANGES), count(ALERTS), count(SNAPSHOTS)) == (0, 0, 1)
     monkeypatch.setattr(outbox, "queue_alert", real_queue)
     again = run_source(rt, "ofac_sdn")
     assert again.outcome == "new_snapshot" and (again.added, again.alerts) == (25, 2)
-    assert (count(ChangeRow), count(AlertRow), count(SnapshotRow)) == (25, 2, 2)
+    assert (count(CHANGES), count(ALERTS), count(SNAPSHOTS)) == (25, 2, 2)
 
 
 def _ops(rt: Any) -> list[tuple[str, str]]:
@@ -125,9 +126,9 @@ def _ops(rt: Any) -> list[tuple[str, str]]:
 
 
 def _open(rt: Any, key: str, when: str) -> bool:
-    with transaction(rt.sessions) as session:
+    with transaction(rt.engine) as conn:
         return alerting.open_incident(
-            session,
+            conn,
             rt.settings,
             key,
             source="ofac_sdn",
@@ -142,13 +143,13 @@ def test_incident_alerts_once_and_once_more_on_recovery(db_url: str) -> None:
     rt = make_runtime(db_url, {"operators": {"url_env": "OPS_HOOK"}})
     assert _open(rt, "failing:ofac_sdn", "2024-05-01T10:00:00") is True
     assert _open(rt, "failing:ofac_sdn", "2024-05-01T11:00:00") is False
-    with transaction(rt.sessions) as session:
+    with transaction(rt.engine) as conn:
         closed = alerting.close_incident(
-            session, rt.settings, "failing:ofac_sdn", now=at("2024-05-01T12:00"), recovered=True
+            conn, rt.settings, "failing:ofac_sdn", now=at("2024-05-01T12:00"), recovered=True
         )
         assert closed is True
         assert not alerting.close_incident(
-            session, rt.settings, "failing:ofac_sdn", now=at("2024-05-01T12:01"), recovered=True
+            conn, rt.settings, "failing:ofac_sdn", now=at("2024-05-01T12:01"), recovered=True
         )
     assert _open(rt, "failing:ofac_sdn", "2024-05-02T10:00:00") is True
     assert _ops(rt) == [
@@ -164,17 +165,17 @@ def test_without_an_operators_channel_incidents_are_recorded_not_queued(db_url: 
     assert _open(rt, "rejected:ofac_sdn", "2024-05-04T10:00:00") is True
     assert _open(rt, "rejected:ofac_sdn", "2024-05-04T11:00:00") is False
     assert alerts(rt) == []
-    with transaction(rt.sessions) as session:
-        incident = session.scalars(sa.select(IncidentRow)).one()
+    with transaction(rt.engine) as conn:
+        incident = conn.execute(sa.select(INCIDENTS)).one()
         assert incident.key == "rejected:ofac_sdn" and incident.closed_at is None
 
 
 def _fail(rt: Any, when: str) -> bool:
-    with transaction(rt.sessions) as session:
+    with transaction(rt.engine) as conn:
         state = store.save_state(
-            session, "ofac_sdn", checked_at=at(when), success=False, error="HTTP 500"
+            conn, "ofac_sdn", checked_at=at(when), success=False, error="HTTP 500"
         )
-        return alerting.check_failing(session, rt.settings, state, now=at(when))
+        return alerting.check_failing(conn, rt.settings, state, now=at(when))
 
 
 def test_check_failing_needs_three_failures_beyond_the_staleness_limit(db_url: str) -> None:
@@ -185,8 +186,8 @@ def test_check_failing_needs_three_failures_beyond_the_staleness_limit(db_url: s
             "operators": {"url_env": "OPS_HOOK"},
         },
     )
-    with transaction(rt.sessions) as session:
-        store.save_state(session, "ofac_sdn", checked_at=at("2024-05-01T10:00"), success=True)
+    with transaction(rt.engine) as conn:
+        store.save_state(conn, "ofac_sdn", checked_at=at("2024-05-01T10:00"), success=True)
     assert [_fail(rt, f"2024-05-01T10:{m}") for m in ("10", "20", "30")] == [False] * 3
     assert _fail(rt, "2024-05-01T11:05") is True  # 4 failures, 65 minutes without success
     assert _fail(rt, "2024-05-01T12:00") is False  # already told
@@ -199,11 +200,11 @@ def test_close_recovered_closes_only_sources_that_polled_fine_since(db_url: str)
     for when in ("2024-05-01T10:00", "2024-05-01T10:10", "2024-05-01T10:20"):
         _fail(rt, when)
     assert [k for k, _ in _ops(rt)] == ["source_failing"]
-    with transaction(rt.sessions) as session:
-        assert alerting.close_recovered(session, rt.settings, at("2024-05-01T10:30")) == 0
-        store.save_state(session, "ofac_sdn", checked_at=at("2024-05-01T10:40"), success=True)
-        assert alerting.close_recovered(session, rt.settings, at("2024-05-01T10:41")) == 1
-        assert alerting.close_recovered(session, rt.settings, at("2024-05-01T10:42")) == 0
+    with transaction(rt.engine) as conn:
+        assert alerting.close_recovered(conn, rt.settings, at("2024-05-01T10:30")) == 0
+        store.save_state(conn, "ofac_sdn", checked_at=at("2024-05-01T10:40"), success=True)
+        assert alerting.close_recovered(conn, rt.settings, at("2024-05-01T10:41")) == 1
+        assert alerting.close_recovered(conn, rt.settings, at("2024-05-01T10:42")) == 0
     assert [k for k, _ in _ops(rt)] == ["source_failing", "source_recovered"]
     recovered = alerts(rt)[-1].payload
     assert "failing since 2024-05-01T10:20:00+00:00" in recovered["detail"]

@@ -38,9 +38,9 @@ def entries() -> list[Entry]:
     return [*sdn[:3000], *advanced, odd]
 
 
-def stored(session: object, snapshot_id: int, pg: bool) -> list[tuple[object, ...]]:
+def stored(conn: object, snapshot_id: int, pg: bool) -> list[tuple[object, ...]]:
     data = "data::text" if pg else "data"
-    rows = session.execute(  # type: ignore[attr-defined]
+    rows = conn.execute(  # type: ignore[attr-defined]
         text(
             f"SELECT id, source, key, list_code, name, content_hash, {data}, valid_to_snapshot "
             "FROM entry_versions WHERE valid_from_snapshot = :s ORDER BY id"
@@ -55,18 +55,18 @@ def test_bulk_rows_equal_typed_rows(db_url: str) -> None:
     pg = db_url.startswith("postgresql")
     batch = entries()
     when = datetime(2024, 1, 1, tzinfo=UTC)
-    with transaction(rt.sessions) as session:
+    with transaction(rt.engine) as conn:
         ids = []
         for n in range(2):
             snap = snapshots.add_snapshot(
-                session, "ofac_sdn", files=[FetchedFile("primary", "u", b"x", 200)],
+                conn, "ofac_sdn", files=[FetchedFile("primary", "u", b"x", 200)],
                 sha256=str(n), fetched_at=when, published_at=None, effective_at=when,
                 record_count=len(batch), status="ok",
             )  # fmt: skip
             ids.append(snap.id)
-        write_versions(session, ids[0], batch)
-        write_typed(session, ids[1], batch)
-        fast, typed = stored(session, ids[0], pg), stored(session, ids[1], pg)
+        write_versions(conn, ids[0], batch)
+        write_typed(conn, ids[1], batch)
+        fast, typed = stored(conn, ids[0], pg), stored(conn, ids[1], pg)
     assert len(fast) == len(typed) == len(batch) > 3000
     assert [r[1:] for r in fast] == [r[1:] for r in typed]
     assert [r[2] for r in fast] == [e.key for e in batch]  # ids ascend in the order given

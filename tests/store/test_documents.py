@@ -13,8 +13,8 @@ from tests.helpers import at
 from watcher.pipeline.linking import country_key
 from watcher.sources.federal_register import FederalRegister
 from watcher.store import documents as docs
-from watcher.store.engine import make_engine, session_factory, transaction
-from watcher.store.tables import Base
+from watcher.store.engine import make_engine, transaction
+from watcher.store.tables import metadata
 
 BIS = "federal_register/fr_documents_bis_agency_captured-2026-09-25.json"
 RULE = "federal_register/fr_2023-03929_2023-02-27_additions_entity_list.xml"
@@ -45,31 +45,30 @@ def _pi_bytes() -> bytes:
 def test_migrations_match_the_tables(db_url: str) -> None:
     engine = make_engine(db_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
     engine.dispose()
     assert diff == []
 
 
 def test_public_inspection_then_publication_is_one_document(db_url: str) -> None:
-    sessions = session_factory(make_engine(db_url))
+    engine = make_engine(db_url)
     source = FederalRegister()
     pi = source.parse({"public_inspection": _pi_bytes()})
     published = source.parse(
         {"primary": fixture_bytes(BIS), "fulltext:2026-17231": fixture_bytes(RULE)}
     )
-    with transaction(sessions) as session:
+    with transaction(engine) as conn:
         assert (
-            docs.record_documents(session, pi.entries, {}, now=at("2026-08-21"), snapshot_id=None)
-            == 1
+            docs.record_documents(conn, pi.entries, {}, now=at("2026-08-21"), snapshot_id=None) == 1
         )
-    with transaction(sessions) as session:
-        doc = docs.get_document(session, "2026-17231")
+    with transaction(engine) as conn:
+        doc = docs.get_document(conn, "2026-17231")
         assert doc is not None and doc.published_seen is None and doc.actions is None
         assert doc.public_inspection_seen == at("2026-08-21")
         assert doc.filed_at == at("2026-08-21T12:45:00")
-    with transaction(sessions) as session:
+    with transaction(engine) as conn:
         new = docs.record_documents(
-            session,
+            conn,
             published.entries,
             published.extras["entity_actions"],
             now=at("2026-08-24"),
@@ -77,8 +76,8 @@ def test_public_inspection_then_publication_is_one_document(db_url: str) -> None
             country_code=country_key,
         )
         assert new == 19  # 20 documents, one of them already known from public inspection
-    with transaction(sessions) as session:
-        doc = docs.get_document(session, "2026-17231")
+    with transaction(engine) as conn:
+        doc = docs.get_document(conn, "2026-17231")
         assert doc is not None
         assert doc.public_inspection_seen == at("2026-08-21")
         assert doc.published_seen == at("2026-08-24")
@@ -89,50 +88,50 @@ def test_public_inspection_then_publication_is_one_document(db_url: str) -> None
         assert doc.html_url and "/documents/2026/08/24/2026-17231/" in doc.html_url
         assert doc.actions is not None and len(doc.actions) == 13
         assert doc.to_dict()["published_seen"] == "2026-08-24T00:00:00+00:00"
-        stored = docs.actions(session)
+        stored = docs.actions(conn)
         assert len(stored) == 13
         assert {a.country_code for a in stored} == {"CA", "CN", "FR", "LU", "NL", "RU"}
         assert all(a.publication_date == date(2026, 8, 24) for a in stored)
-        rules = docs.list_documents(session, entity_list_only=True)
+        rules = docs.list_documents(conn, entity_list_only=True)
         assert [d.document_number for d in rules] == ["2026-17231", "2026-17230"]
-        assert len(docs.list_documents(session)) == 20
+        assert len(docs.list_documents(conn)) == 20
 
 
 def test_recording_twice_adds_nothing(db_url: str) -> None:
-    sessions = session_factory(make_engine(db_url))
+    engine = make_engine(db_url)
     parsed = FederalRegister().parse(
         {"primary": fixture_bytes(BIS), "fulltext:2026-17231": fixture_bytes(RULE)}
     )
     actions = parsed.extras["entity_actions"]
     for day in ("2026-08-24", "2026-08-25"):
-        with transaction(sessions) as session:
-            docs.record_documents(session, parsed.entries, actions, now=at(day), snapshot_id=None)
-    with transaction(sessions) as session:
-        assert len(docs.list_documents(session)) == 20
-        assert len(docs.actions(session)) == 13
-        doc = docs.get_document(session, "2026-17231")
+        with transaction(engine) as conn:
+            docs.record_documents(conn, parsed.entries, actions, now=at(day), snapshot_id=None)
+    with transaction(engine) as conn:
+        assert len(docs.list_documents(conn)) == 20
+        assert len(docs.actions(conn)) == 13
+        doc = docs.get_document(conn, "2026-17231")
         assert doc is not None and doc.published_seen == at("2026-08-24")
-        assert docs.get_document(session, "2099-00001") is None
+        assert docs.get_document(conn, "2099-00001") is None
 
 
 def test_full_text_without_listing_creates_a_minimal_document(db_url: str) -> None:
-    sessions = session_factory(make_engine(db_url))
+    engine = make_engine(db_url)
     parsed = FederalRegister().parse(
         {"primary": json.dumps({"count": 0}).encode(), "fulltext:2023-03929": fixture_bytes(RULE)}
     )
-    with transaction(sessions) as session:
+    with transaction(engine) as conn:
         docs.record_documents(
-            session,
+            conn,
             parsed.entries,
             parsed.extras["entity_actions"],
             now=at("2023-03-01"),
             snapshot_id=None,
         )
-    with transaction(sessions) as session:
-        doc = docs.get_document(session, "2023-03929")
+    with transaction(engine) as conn:
+        doc = docs.get_document(conn, "2023-03929")
         assert doc is not None and doc.actions is not None and len(doc.actions) == 13
         assert doc.published_seen is None and doc.actions_seen == at("2023-03-01")
-        cpunto = next(a for a in docs.actions(session) if a.name == "CPUNTO Inc.")
+        cpunto = next(a for a in docs.actions(conn) if a.name == "CPUNTO Inc.")
         assert cpunto.key == "2023-03929:add:canada:cpunto inc"
         assert cpunto.names == ("cpunto", "cpunto inc")
         assert cpunto.country_code is None  # no country function given

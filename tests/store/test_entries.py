@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, event
+from sqlalchemy import event
 
 from tests.conftest import fixture_bytes
 from tests.helpers import at, make_runtime
@@ -81,25 +81,25 @@ def history_url(db_url: str) -> str:
 
 def test_pages_counts_and_rows_agree_at_every_date(history_url: str) -> None:
     rt = make_runtime(history_url)
-    with transaction(rt.sessions) as session:
+    with transaction(rt.engine) as conn:
         for as_of, n in [(at("2021-12-10"), 9121), (at("2021-12-16"), 9146), (None, 9154)]:
-            rows = entry_rows(session, "ofac_sdn", as_of)
-            assert rows == [r.to_dict() for r in entries_as_of(session, "ofac_sdn", as_of)]
-            assert len(rows) == count_entries(session, "ofac_sdn", as_of) == n
-            assert entry_rows(session, "ofac_sdn", as_of, limit=TABLE_ROWS) == rows[:TABLE_ROWS]
+            rows = entry_rows(conn, "ofac_sdn", as_of)
+            assert rows == [r.to_dict() for r in entries_as_of(conn, "ofac_sdn", as_of)]
+            assert len(rows) == count_entries(conn, "ofac_sdn", as_of) == n
+            assert entry_rows(conn, "ofac_sdn", as_of, limit=TABLE_ROWS) == rows[:TABLE_ROWS]
             assert len({r["key"] for r in rows}) == n  # one version per key
         # The 17 SDNTK entries modified on 12-16: the older version until then, the newer after.
-        before = entry_rows(session, "ofac_sdn", at("2021-12-16"), search="ILLICIT-DRUGS-EO")
-        after = entry_rows(session, "ofac_sdn", None, search="ILLICIT-DRUGS-EO")
-        assert before == [] and len(after) == count_entries(session, "ofac_sdn", None, "illicit-d")
+        before = entry_rows(conn, "ofac_sdn", at("2021-12-16"), search="ILLICIT-DRUGS-EO")
+        after = entry_rows(conn, "ofac_sdn", None, search="ILLICIT-DRUGS-EO")
+        assert before == [] and len(after) == count_entries(conn, "ofac_sdn", None, "illicit-d")
         assert len(after) >= 17 + 8
-        zakir = {r["key"]: r for r in entry_rows(session, "ofac_sdn", None, search="zakir")}
+        zakir = {r["key"]: r for r in entry_rows(conn, "ofac_sdn", None, search="zakir")}
         assert zakir["34079"]["valid_from"] == "2021-12-10T00:00:00+00:00"
         assert zakir["34079"]["valid_to"] is None
         assert all("zakir" in json.dumps(r, ensure_ascii=False).lower() for r in zakir.values())
-        earlier = entry_rows(session, "ofac_sdn", at("2021-12-10"), search="zakir")
+        earlier = entry_rows(conn, "ofac_sdn", at("2021-12-10"), search="zakir")
         assert "34079" not in {r["key"] for r in earlier} and len(earlier) == len(zakir) - 1
-        assert count_entries(session, "ofac_sdn", at("2021-12-09")) == 0  # nothing before
+        assert count_entries(conn, "ofac_sdn", at("2021-12-09")) == 0  # nothing before
 
 
 def _run(cfg: Path, *args: str) -> str:
@@ -139,15 +139,15 @@ def test_sqlite_pages_through_the_listing_index(history_url: str) -> None:
         pytest.skip("SQLite's plans; PostgreSQL's depend on its statistics")
     rt = make_runtime(history_url)
     sent: list[tuple[str, Any]] = []
-    engine: Engine = rt.sessions.kw["bind"]
+    engine = rt.engine
 
     def capture(_conn: Any, _cur: Any, statement: str, params: Any, *_: Any) -> None:
         sent.append((statement, params))
 
     event.listen(engine, "before_cursor_execute", capture)
-    with transaction(rt.sessions) as session:
-        assert len(entry_rows(session, "ofac_sdn", at("2021-12-16"), limit=TABLE_ROWS)) == 50
-        assert count_entries(session, "ofac_sdn", at("2021-12-16")) == 9146
+    with transaction(rt.engine) as conn:
+        assert len(entry_rows(conn, "ofac_sdn", at("2021-12-16"), limit=TABLE_ROWS)) == 50
+        assert count_entries(conn, "ofac_sdn", at("2021-12-16")) == 9146
     event.remove(engine, "before_cursor_execute", capture)
     page, count = [s for s in sent if "entry_versions" in s[0]]
     with engine.connect() as conn:

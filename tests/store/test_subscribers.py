@@ -12,23 +12,23 @@ CONFIG = {"subscribers": [{"name": "ops", "url_env": "OPS_HOOK", "tags": ["xinji
 
 def test_add_remove_and_sync(db_url: str) -> None:
     rt = make_runtime(db_url, CONFIG)
-    with transaction(rt.sessions) as session:
+    with transaction(rt.engine) as conn:
         assert subscribers.add_subscriber(
-            session, "daily", url_env=None, url_file="/run/hook", kinds=["added"],
+            conn, "daily", url_env=None, url_file="/run/hook", kinds=["added"],
             min_score=90.0, digest_at="08:00 UTC",
         )  # fmt: skip
-        assert not subscribers.add_subscriber(session, "ops", url_env="X", url_file=None)
-    with transaction(rt.sessions) as session:
-        assert subscribers.subscribers(session) == [
+        assert not subscribers.add_subscriber(conn, "ops", url_env="X", url_file=None)
+    with transaction(rt.engine) as conn:
+        assert subscribers.subscribers(conn) == [
             SubscriberSettings(
                 "daily", None, "/run/hook", (), (), ("added",), 90.0, "digest", "08:00 UTC"
             ),
             SubscriberSettings("ops", "OPS_HOOK", tags=("xinjiang",)),
         ]
-        assert not subscribers.remove_subscriber(session, "ops")  # lives in the config
-    with transaction(rt.sessions) as session:
-        subscribers.sync_subscribers(session, settings_from_dict({}, {}))
-        assert [s.name for s in subscribers.subscribers(session)] == ["daily"]
-        assert subscribers.remove_subscriber(session, "daily")
-    with transaction(rt.sessions) as session:
-        assert subscribers.subscribers(session) == []
+        assert not subscribers.remove_subscriber(conn, "ops")  # lives in the config
+    with transaction(rt.engine) as conn:
+        subscribers.sync_subscribers(conn, settings_from_dict({}, {}))
+        assert [s.name for s in subscribers.subscribers(conn)] == ["daily"]
+        assert subscribers.remove_subscriber(conn, "daily")
+    with transaction(rt.engine) as conn:
+        assert subscribers.subscribers(conn) == []

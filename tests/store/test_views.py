@@ -27,17 +27,15 @@ def test_versions_counts_cursor_and_outbox(db_url: str) -> None:
     _replay(rt, "2021-12-09")
     _replay(rt, "2021-12-10")
     _replay(rt, "2021-12-16")
-    with transaction(rt.sessions) as session:
-        modified = queries.list_changes(session, kind="modified", limit=1)[0]
-        versions = views.versions_of(session, "ofac_sdn", modified.key)
-        counts = queries.count_changes(session, queries.ChangeFilter(source="ofac_sdn"))
-        tagged = queries.list_changes(session, where=queries.ChangeFilter(tag="xinjiang"))
-        outbox = views.outbox_counts(session)
-        first = queries.list_changes(session, limit=10)
-        rest = queries.list_changes(
-            session, limit=None, before=(first[-1].effective_at, first[-1].id)
-        )
-        every = queries.list_changes(session, limit=None)
+    with transaction(rt.engine) as conn:
+        modified = queries.list_changes(conn, kind="modified", limit=1)[0]
+        versions = views.versions_of(conn, "ofac_sdn", modified.key)
+        counts = queries.count_changes(conn, queries.ChangeFilter(source="ofac_sdn"))
+        tagged = queries.list_changes(conn, where=queries.ChangeFilter(tag="xinjiang"))
+        outbox = views.outbox_counts(conn)
+        first = queries.list_changes(conn, limit=10)
+        rest = queries.list_changes(conn, limit=None, before=(first[-1].effective_at, first[-1].id))
+        every = queries.list_changes(conn, limit=None)
     assert len(versions) == 2 and versions[0].valid_to == at("2021-12-16")
     assert versions[1].valid_to is None and versions[0].valid_from == at("2021-12-09")
     assert "ILLICIT-DRUGS-EO" in versions[1].entry.programs

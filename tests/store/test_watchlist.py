@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from tests.helpers import make_runtime
 from watcher.config import settings_from_dict
@@ -24,10 +24,10 @@ CONFIG = {
 def test_config_and_cli_entries(db_url: str) -> None:
     rt = make_runtime(db_url, CONFIG)
     added = WatchEntity("Acme Ltd", ("ACME",), ("tech",), "CN", None, "note")
-    with transaction(rt.sessions) as session:
-        watchlist.upsert_watch(session, added)
-    with transaction(rt.sessions) as session:
-        listed = watchlist.list_watch(session)
+    with transaction(rt.engine) as conn:
+        watchlist.upsert_watch(conn, added)
+    with transaction(rt.engine) as conn:
+        listed = watchlist.list_watch(conn)
         assert [(r.entity.name, r.origin) for r in listed] == [
             ("Acme Ltd", "cli"),
             ("ZAKIR Shohrat", "config"),
@@ -42,15 +42,15 @@ def test_config_and_cli_entries(db_url: str) -> None:
             "notes": None,
             "origin": "config",
         }
-        assert watchlist.remove_watch(session, "ZAKIR Shohrat") == "config"  # kept
-        assert watchlist.remove_watch(session, "Nobody") is None
+        assert watchlist.remove_watch(conn, "ZAKIR Shohrat") == "config"  # kept
+        assert watchlist.remove_watch(conn, "Nobody") is None
     # A sync without the config entry removes it and leaves the CLI's alone.
-    with transaction(rt.sessions) as session:
-        watchlist.sync_watchlist(session, settings_from_dict({**CONFIG, "watchlist": []}, {}))
-        assert [e.name for e in watchlist.watch_entities(session)] == ["Acme Ltd"]
-        assert watchlist.remove_watch(session, "Acme Ltd") == "cli"
-    with transaction(rt.sessions) as session:
-        assert watchlist.list_watch(session) == []
+    with transaction(rt.engine) as conn:
+        watchlist.sync_watchlist(conn, settings_from_dict({**CONFIG, "watchlist": []}, {}))
+        assert [e.name for e in watchlist.watch_entities(conn)] == ["Acme Ltd"]
+        assert watchlist.remove_watch(conn, "Acme Ltd") == "cli"
+    with transaction(rt.engine) as conn:
+        assert watchlist.list_watch(conn) == []
 
 
 # --- bulk import (issue 11) -----------------------------------------------------------
@@ -71,20 +71,20 @@ def items() -> list[WatchEntity]:
     ]
 
 
-def load(db_url: str, import_all: Callable[[Session, list[WatchEntity]], object]) -> list[Any]:
+def load(db_url: str, import_all: Callable[[Connection, list[WatchEntity]], object]) -> list[Any]:
     """Config synced, one name already added by hand, then the import; what is stored."""
     rt = make_runtime(db_url, BULK_CONFIG)
-    with transaction(rt.sessions) as session:
-        upsert_watch(session, WatchEntity("HANGZHOU HIKVISION DIGITAL TECHNOLOGY CO., LTD."))
-    with transaction(rt.sessions) as session:
-        import_all(session, items())
-    with transaction(rt.sessions) as session:
-        return [r.to_dict() for r in list_watch(session)]
+    with transaction(rt.engine) as conn:
+        upsert_watch(conn, WatchEntity("HANGZHOU HIKVISION DIGITAL TECHNOLOGY CO., LTD."))
+    with transaction(rt.engine) as conn:
+        import_all(conn, items())
+    with transaction(rt.engine) as conn:
+        return [r.to_dict() for r in list_watch(conn)]
 
 
-def one_by_one(session: Session, entities: list[WatchEntity]) -> None:
+def one_by_one(conn: Connection, entities: list[WatchEntity]) -> None:
     for item in entities:
-        upsert_watch(session, item)
+        upsert_watch(conn, item)
 
 
 def test_bulk_import_equals_one_by_one(db_url: str, tmp_path: Path) -> None:
@@ -92,7 +92,7 @@ def test_bulk_import_equals_one_by_one(db_url: str, tmp_path: Path) -> None:
     upgrade(make_engine(reference))
     expected = load(reference, one_by_one)
     seen: list[int] = []
-    got = load(db_url, lambda session, entities: import_watch(session, entities, seen.append))
+    got = load(db_url, lambda conn, entities: import_watch(conn, entities, seen.append))
     assert got == expected
     assert sum(r["origin"] == "cli" for r in got) == 1203  # SenseTime (config) became the CLI's
     assert next(r for r in got if r["name"] == "SenseTime")["notes"] == "note"

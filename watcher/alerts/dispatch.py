@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from time import monotonic
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from watcher.alerts import notify
 from watcher.config import Settings, SubscriberSettings, parse_digest_at, resolve_secret
@@ -61,14 +61,14 @@ def dispatch_pending(
 ) -> DispatchSummary:
     """Send every due alert once; returns counts."""
     now = now or rt.clock()
-    with transaction(rt.sessions) as session:
+    with transaction(rt.engine) as conn:
         host = rt.holder.rsplit(":", 1)[0]
-        released = outbox.release_claims(session, host, process_alive, now)
+        released = outbox.release_claims(conn, host, process_alive, now)
         if released:
             log.warning("released %d alert leases of dead processes", released)
-        alerting.close_recovered(session, rt.settings, now)
-        subs = {s.name: s for s in subscribers.subscribers(session)}
-        held = outbox.count_held(session, _boundaries(subs, now), now)
+        alerting.close_recovered(conn, rt.settings, now)
+        subs = {s.name: s for s in subscribers.subscribers(conn)}
+        held = outbox.count_held(conn, _boundaries(subs, now), now)
     claimed = claim_due(rt, subs, limit, now)
     by_sub: dict[str, list[Claimed]] = defaultdict(list)
     for alert in claimed:
@@ -92,8 +92,8 @@ def claim_due(
     rt: Runtime, subs: dict[str, SubscriberSettings], limit: int, now: datetime
 ) -> list[Claimed]:
     """Lease due alerts (digest alerts only once their boundary has passed)."""
-    with transaction(rt.sessions) as session:
-        return outbox.claim_due(session, _boundaries(subs, now), limit, now, now + LEASE, rt.holder)
+    with transaction(rt.engine) as conn:
+        return outbox.claim_due(conn, _boundaries(subs, now), limit, now, now + LEASE, rt.holder)
 
 
 def _boundaries(subs: dict[str, SubscriberSettings], now: datetime) -> dict[str, datetime]:
@@ -269,16 +269,16 @@ def _record(rt: Runtime, outcomes: Sequence[_Outcome], reopened: bool = False) -
     one commit long. `reopened`: the channel works, so a later outage alerts operators again."""
     settings, now = rt.settings, rt.clock()
     counts = {"sent": 0, "failed": 0, "dead": 0}
-    with transaction(rt.sessions) as session:
+    with transaction(rt.engine) as conn:
         for o in outcomes:
-            outbox.update_alert(session, o.alert.id, o.values)
+            outbox.update_alert(conn, o.alert.id, o.values)
             status = str(o.values.get("status"))
             counts[status] = counts.get(status, 0) + 1
             if o.dead:
-                _dead_incident(session, settings, o.alert, o.values["last_error"], now)
+                _dead_incident(conn, settings, o.alert, o.values["last_error"], now)
         if reopened and outcomes:
             key = f"dead:{outcomes[0].alert.subscriber}"
-            alerting.close_incident(session, settings, key, now=now, recovered=False)
+            alerting.close_incident(conn, settings, key, now=now, recovered=False)
     return DispatchSummary(counts["sent"], counts["failed"], counts["dead"])
 
 
@@ -288,13 +288,13 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
 
 
 def _dead_incident(
-    session: Session, settings: Settings, alert: Claimed, error: str | None, now: datetime
+    conn: Connection, settings: Settings, alert: Claimed, error: str | None, now: datetime
 ) -> None:
     """One operator alert per dead channel, until a send to it succeeds again."""
     if alert.subscriber == alerting.OPERATORS:
         return  # the operators channel itself is broken: nobody to tell but the log
     alerting.open_incident(
-        session,
+        conn,
         settings,
         f"dead:{alert.subscriber}",
         source=None,

@@ -25,8 +25,8 @@ def alerts() -> None:
 @handled
 def alerts_list(app: App, status: str | None, limit: int, fmt: str) -> None:
     """Alerts, newest first."""
-    with transaction(app.runtime().sessions) as session:
-        rows = [a.to_dict() for a in outbox.list_alerts(session, status, limit)]
+    with transaction(app.runtime().engine) as conn:
+        rows = [a.to_dict() for a in outbox.list_alerts(conn, status, limit)]
     emit(
         rows,
         fmt,
@@ -40,6 +40,6 @@ def alerts_list(app: App, status: str | None, limit: int, fmt: str) -> None:
 @handled
 def alerts_retry(app: App, ids: tuple[int, ...]) -> None:
     """Re-queue dead/failed alerts (all, or the given ids)."""
-    with transaction(app.runtime().sessions) as session:
-        n = outbox.retry_alerts(session, list(ids) or None, datetime.now(UTC))
+    with transaction(app.runtime().engine) as conn:
+        n = outbox.retry_alerts(conn, list(ids) or None, datetime.now(UTC))
     click.echo(f"re-queued {n} alerts")

@@ -18,6 +18,8 @@ from watcher.dates import parse_instant
 from watcher.errors import WatcherError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from watcher.config import Settings
     from watcher.runtime import Runtime
 
@@ -66,19 +68,19 @@ class App:
         lists (the watchlist and subscribers are copied from the config by the others)."""
         if self._runtime is None:
             from watcher.runtime import Runtime
-            from watcher.store.engine import ensure_schema, make_engine, session_factory
+            from watcher.store.engine import ensure_schema, make_engine
 
             engine = make_engine(self.settings.database_url)
             if migrate:
                 ensure_schema(engine)
-            self._runtime = Runtime(self.settings, session_factory(engine))
+            self._runtime = Runtime(self.settings, engine)
             if sync:
                 sync_config(self._runtime)
         return self._runtime
 
-    def sessions(self) -> Any:
-        """A session factory for read-only listings (no config sync)."""
-        return self.runtime(sync=False).sessions
+    def engine(self) -> Engine:
+        """The database (a connection factory) for read-only listings (no config sync)."""
+        return self.runtime(sync=False).engine
 
 
 def sync_config(rt: Runtime, attempts: int = 3) -> None:
@@ -91,9 +93,9 @@ def sync_config(rt: Runtime, attempts: int = 3) -> None:
 
     for attempt in range(attempts):
         try:
-            with transaction(rt.sessions) as session:
-                watchlist.sync_watchlist(session, rt.settings)
-                subscribers.sync_subscribers(session, rt.settings)
+            with transaction(rt.engine) as conn:
+                watchlist.sync_watchlist(conn, rt.settings)
+                subscribers.sync_subscribers(conn, rt.settings)
             return
         except IntegrityError:
             if attempt == attempts - 1:

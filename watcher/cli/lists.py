@@ -24,9 +24,9 @@ def sources_cmd(app: App, fmt: str) -> None:
     from watcher.store import documents, queries
     from watcher.store.engine import transaction
 
-    with transaction(app.sessions()) as session:
-        found = queries.source_statuses(session, app.settings, SOURCE_NAMES, datetime.now(UTC))
-        leads = documents.lead_times(session)
+    with transaction(app.engine()) as conn:
+        found = queries.source_statuses(conn, app.settings, SOURCE_NAMES, datetime.now(UTC))
+        leads = documents.lead_times(conn)
     rows = [s.to_dict() for s in found]
     for row in rows:
         if row["source"] == documents.FR_SOURCE:
@@ -57,7 +57,7 @@ def snapshots(app: App, source: str | None, limit: int, fmt: str) -> None:
     from watcher.store import snapshots as store
     from watcher.store.engine import transaction
 
-    with transaction(app.sessions()) as session:
+    with transaction(app.engine()) as conn:
         rows = [
             {
                 "id": s.id,
@@ -73,7 +73,7 @@ def snapshots(app: App, source: str | None, limit: int, fmt: str) -> None:
                 "origin": s.origin,
                 "warnings": list(s.warnings),
             }
-            for s in store.list_snapshots(session, source, limit)
+            for s in store.list_snapshots(conn, source, limit)
         ]
     emit(
         rows,
@@ -108,9 +108,9 @@ def changes(
     from watcher.store import queries
     from watcher.store.engine import transaction
 
-    with transaction(app.sessions()) as session:
+    with transaction(app.engine()) as conn:
         found = queries.list_changes(
-            session,
+            conn,
             source=source,
             since=parse_date(since, "--since") if since else None,
             until=end_of(until, "--until") if until else None,
@@ -150,10 +150,10 @@ def entries(
     page = table_page(fmt)  # a table's first page: fetch only those rows, count the others
     fetch = min(page, limit) if page and limit else page or limit
     total = None
-    with transaction(app.sessions()) as session:
-        rows = store.entry_rows(session, source, when, search, fetch)
+    with transaction(app.engine()) as conn:
+        rows = store.entry_rows(conn, source, when, search, fetch)
         if page is not None and len(rows) == page:
-            total = store.count_entries(session, source, when, search)
+            total = store.count_entries(conn, source, when, search)
             if limit:
                 total = min(total, limit)
     columns = ["key", "list_code", "name", "entity_type", "programs", "valid_from"]
@@ -170,6 +170,6 @@ def history(app: App, name: str, fmt: str) -> None:
     from watcher.store import queries
     from watcher.store.engine import transaction
 
-    with transaction(app.sessions()) as session:
-        rows = queries.history(session, name)
+    with transaction(app.engine()) as conn:
+        rows = queries.history(conn, name)
     emit(rows, fmt, ["source", "list_code", "key", "name", "valid_from", "valid_to", "programs"])

@@ -26,8 +26,8 @@ def screen(app: App, name: str, threshold: float | None, fmt: str) -> None:
     from watcher.store.engine import transaction
 
     rows: list[dict[str, Any]] = []
-    with transaction(app.runtime().sessions) as session:
-        found = screen_name(session, name, threshold or app.settings.match.threshold)
+    with transaction(app.runtime().engine) as conn:
+        found = screen_name(conn, name, threshold or app.settings.match.threshold)
     for r in found:
         entry, hit = r.entry, r.hit
         rows.append(

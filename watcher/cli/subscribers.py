@@ -25,7 +25,7 @@ def subscribers() -> None:
 @handled
 def sub_list(app: App, fmt: str) -> None:
     """Subscribers and their filters (never the secret URL)."""
-    with transaction(app.runtime().sessions) as session:
+    with transaction(app.runtime().engine) as conn:
         rows = [
             {
                 "name": s.name,
@@ -39,7 +39,7 @@ def sub_list(app: App, fmt: str) -> None:
                 "kinds": list(s.kinds),
                 "min_score": s.min_score,
             }
-            for s in store.subscribers(session)
+            for s in store.subscribers(conn)
         ]
     emit(rows, fmt, ["name", "mode", "url_env", "url_set", "tags", "sources", "kinds"])
 
@@ -74,9 +74,9 @@ def sub_add(
             parse_digest_at(digest_at)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--digest-at") from None
-    with transaction(app.runtime().sessions) as session:
+    with transaction(app.runtime().engine) as conn:
         added = store.add_subscriber(
-            session,
+            conn,
             name,
             url_env=url_env,
             url_file=url_file,
@@ -97,8 +97,8 @@ def sub_add(
 @handled
 def sub_remove(app: App, name: str) -> None:
     """Remove a subscriber added here."""
-    with transaction(app.runtime().sessions) as session:
-        removed = store.remove_subscriber(session, name)
+    with transaction(app.runtime().engine) as conn:
+        removed = store.remove_subscriber(conn, name)
     if not removed:
         raise click.UsageError(f"{name}: no such subscriber added with the CLI")
     click.echo(f"removed {name}")
@@ -113,8 +113,8 @@ def sub_test(app: App, name: str) -> None:
     from watcher.alerts import notify
     from watcher.alerts.dispatch import test_event
 
-    with transaction(app.runtime().sessions) as session:
-        subs = {s.name: s for s in store.subscribers(session)}
+    with transaction(app.runtime().engine) as conn:
+        subs = {s.name: s for s in store.subscribers(conn)}
     if name not in subs:
         raise click.UsageError(f"no subscriber {name}")
     url = resolve_secret(subs[name].url_env, subs[name].url_file)

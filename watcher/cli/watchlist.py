@@ -28,8 +28,8 @@ def watchlist() -> None:
 @handled
 def wl_list(app: App, tag: str | None, fmt: str) -> None:
     """Every tracked entity."""
-    with transaction(app.runtime().sessions) as session:
-        rows = [r.to_dict() for r in store.list_watch(session) if not tag or tag in r.entity.tags]
+    with transaction(app.runtime().engine) as conn:
+        rows = [r.to_dict() for r in store.list_watch(conn) if not tag or tag in r.entity.tags]
     emit(rows, fmt, ["name", "tags", "country", "origin", "aliases"])
 
 
@@ -50,8 +50,8 @@ def wl_add(
     notes: str | None,
 ) -> None:
     """Track a name (with aliases and tags)."""
-    with transaction(app.runtime().sessions) as session:
-        store.upsert_watch(session, WatchEntity(name, aliases, tags, country, None, notes))
+    with transaction(app.runtime().engine) as conn:
+        store.upsert_watch(conn, WatchEntity(name, aliases, tags, country, None, notes))
     click.echo(f"tracking {name}")
 
 
@@ -61,8 +61,8 @@ def wl_add(
 @handled
 def wl_remove(app: App, name: str) -> None:
     """Stop tracking a name added here (config entries live in the config)."""
-    with transaction(app.runtime().sessions) as session:
-        origin = store.remove_watch(session, name)
+    with transaction(app.runtime().engine) as conn:
+        origin = store.remove_watch(conn, name)
     if origin is None:
         click.echo(f"error: not tracked: {name}", err=True)
         sys.exit(1)
@@ -82,12 +82,12 @@ def wl_remove(app: App, name: str) -> None:
 def wl_import(app: App, file: Path) -> None:
     """Import a CSV (name,aliases,tags,country,notes; ';'-separated lists) or TOML file."""
     items = load_watchlist_file(file) if file.suffix == ".toml" else _read_watch_csv(file)
-    with transaction(app.runtime().sessions) as session:
+    with transaction(app.runtime().engine) as conn:
         if sys.stderr.isatty():  # a bar on a terminal; nothing in logs and pipes
             with click.progressbar(length=len(items), label="importing", file=sys.stderr) as bar:
-                store.import_watch(session, items, lambda done: bar.update(done - bar.pos))
+                store.import_watch(conn, items, lambda done: bar.update(done - bar.pos))
         else:
-            store.import_watch(session, items)
+            store.import_watch(conn, items)
     click.echo(f"imported {len(items)} entries")
 
 

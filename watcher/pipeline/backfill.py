@@ -37,8 +37,8 @@ def backfill_ecfr(
     template = settings.url or source.default_url
     listing = fetch(rt.http(), versions_url_for(template), rt.settings.fetch)
     dates = [d for d in parse_versions(listing.content) if start <= d <= end]
-    with transaction(rt.sessions) as session:
-        latest = store.latest_snapshot(session, NAME)
+    with transaction(rt.engine) as conn:
+        latest = store.latest_snapshot(conn, NAME)
     if latest is not None:
         dates = [d for d in dates if _midnight(d) > latest.effective_at]
     results: list[RunResult] = []

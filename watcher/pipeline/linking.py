@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from watcher.config import Settings, parse_duration
 from watcher.errors import ConfigError
@@ -71,7 +71,7 @@ class Party:
 
 
 def after_apply(
-    session: Session,
+    conn: Connection,
     settings: Settings,
     source: str,
     snapshot: SnapshotInfo,
@@ -85,7 +85,7 @@ def after_apply(
     if source == FR:
         actions = parsed.extras.get("entity_actions") or {}
         docs.record_documents(
-            session,
+            conn,
             parsed.entries,
             actions,
             now=now,
@@ -95,22 +95,22 @@ def after_apply(
         for change in changes:
             stage = next((f.after for f in change.field_changes if f.field == "stage"), None)
             if change.kind == "removed" and change.before is not None and stage:
-                docs.set_stage(session, change.key, str(stage), now=now)  # dropped / withdrawn
-        check_unreflected(session, settings, now)
+                docs.set_stage(conn, change.key, str(stage), now=now)  # dropped / withdrawn
+        check_unreflected(conn, settings, now)
     elif source in LINKED_SOURCES:
         # Baseline snapshots store no change rows (ids is empty): nothing to link.
-        link_changes(session, settings, source, list(zip(ids, changes, strict=False)), now=now)
+        link_changes(conn, settings, source, list(zip(ids, changes, strict=False)), now=now)
         if source == CSL:
-            check_unreflected(session, settings, now)
+            check_unreflected(conn, settings, now)
 
 
-def follow_hints(session: Session, source: str) -> frozenset[str]:
+def follow_hints(conn: Connection, source: str) -> frozenset[str]:
     """Extra known keys for a source's `follow`: FR documents still awaiting publication."""
     if source != FR:
         return frozenset()
     from watcher.sources.federal_register import AWAITING
 
-    return frozenset(f"{n}{AWAITING}" for n in docs.awaiting_publication(session))
+    return frozenset(f"{n}{AWAITING}" for n in docs.awaiting_publication(conn))
 
 
 def country_key(country: str | None) -> str | None:
@@ -142,7 +142,7 @@ def same_party(action: docs.ActionInfo, listed: Party) -> str | None:
 
 
 def link_changes(
-    session: Session,
+    conn: Connection,
     settings: Settings,
     source: str,
     stored: Sequence[tuple[int, Change]],
@@ -154,9 +154,9 @@ def link_changes(
     if not relevant:
         return 0
     wanted = sorted({KIND_TO_ACTION[c.kind] for _, c in relevant})
-    pool = docs.actions(session, kinds=wanted)  # newest publication first
+    pool = docs.actions(conn, kinds=wanted)  # newest publication first
     index = _index(pool)
-    done = links.linked_sources(session, [a.key for a in pool])
+    done = links.linked_sources(conn, [a.key for a in pool])
     linked = 0
     for change_id, change in relevant:
         document: str | None = None
@@ -167,7 +167,7 @@ def link_changes(
                 continue
             document = action.document_number
             links.add_link(
-                session,
+                conn,
                 action,
                 target_source=source,
                 change_id=change_id,
@@ -179,7 +179,7 @@ def link_changes(
             done.add((action.key, source))
             linked += 1
             if source == CSL:
-                _settle(session, settings, action, now, f"{CSL} change {change_id}")
+                _settle(conn, settings, action, now, f"{CSL} change {change_id}")
     return linked
 
 
@@ -230,31 +230,31 @@ def deadline(action: docs.ActionInfo, lag: float) -> datetime | None:
     return start + timedelta(seconds=lag)
 
 
-def check_unreflected(session: Session, settings: Settings, now: datetime) -> int:
+def check_unreflected(conn: Connection, settings: Settings, now: datetime) -> int:
     """One operator incident per FR action the CSL does not reflect `csl_lag` after publication.
 
     Returns the number of incidents opened now (an incident already open stays quiet); actions
     found reflected are settled and their incident closed.
     """
-    watched_since = docs.first_good_snapshot_at(session, CSL)
+    watched_since = docs.first_good_snapshot_at(conn, CSL)
     if watched_since is None:
         return 0  # the CSL is not watched (yet): nothing to compare with
     lag = csl_lag(settings)
     due = []
-    for action in docs.actions(session, kinds=tuple(KIND_TO_ACTION.values()), pending_only=True):
+    for action in docs.actions(conn, kinds=tuple(KIND_TO_ACTION.values()), pending_only=True):
         when = deadline(action, lag)
         if when is not None and watched_since <= when <= now:
             due.append(action)
     if not due:
         return 0
-    listed = _listed_index(docs.current_list(session, CSL, "EL"))
+    listed = _listed_index(docs.current_list(conn, CSL, "EL"))
     opened = 0
     for action in due:
         if _is_listed(action, listed) == (action.action != "remove"):
-            _settle(session, settings, action, now, f"{CSL} list")
+            _settle(conn, settings, action, now, f"{CSL} list")
             continue
         opened += alerting.open_incident(
-            session,
+            conn,
             settings,
             incident_key(action.key),
             source=FR,
@@ -282,12 +282,10 @@ def _is_listed(action: docs.ActionInfo, listed: dict[str, list[Party]]) -> bool:
 
 
 def _settle(
-    session: Session, settings: Settings, action: docs.ActionInfo, now: datetime, by: str
+    conn: Connection, settings: Settings, action: docs.ActionInfo, now: datetime, by: str
 ) -> None:
-    if docs.mark_reflected(session, action.key, now=now, by=by):
-        alerting.close_incident(
-            session, settings, incident_key(action.key), now=now, recovered=True
-        )
+    if docs.mark_reflected(conn, action.key, now=now, by=by):
+        alerting.close_incident(conn, settings, incident_key(action.key), now=now, recovered=True)
 
 
 def incident_key(action_key: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from watcher.alerts.filters import route
 from watcher.alerts.payload import event_payload
@@ -20,11 +20,11 @@ from watcher.sources.base import Source
 from watcher.store import outbox, subscribers, watchlist
 
 
-def stored_matcher(session: Session, settings: Settings) -> Matcher:
+def stored_matcher(conn: Connection, settings: Settings) -> Matcher:
     """The matcher for the watchlist as stored (config, bundled and CLI entries)."""
     _entities, topics = load_default_watchlist()
     return build_matcher(
-        watchlist.watch_entities(session),
+        watchlist.watch_entities(conn),
         topics if settings.include_default_watchlist else [],
         threshold=settings.match.threshold,
     )
@@ -38,7 +38,7 @@ def match_change(matcher: Matcher, source: Source, change: Change) -> list[Match
 
 
 def match_and_queue(
-    session: Session,
+    conn: Connection,
     settings: Settings,
     source: Source,
     changes: Sequence[tuple[int, Change]],
@@ -47,16 +47,16 @@ def match_and_queue(
     """Match each stored change; queue one alert per (subscriber, change) that passes filters."""
     if not changes:
         return 0, 0
-    matcher = stored_matcher(session, settings)
-    subs = subscribers.subscribers(session)
+    matcher = stored_matcher(conn, settings)
+    subs = subscribers.subscribers(conn)
     n_matches = n_alerts = 0
     for change_id, change in changes:
         found = match_change(matcher, source, change)
-        outbox.add_matches(session, change_id, found)
+        outbox.add_matches(conn, change_id, found)
         n_matches += len(found)
         for sub, relevant in route(subs, change, found) if found else ():
             n_alerts += outbox.queue_alert(
-                session,
+                conn,
                 sub.name,
                 f"{sub.name}:change:{change_id}",
                 "change",
@@ -64,5 +64,4 @@ def match_and_queue(
                 now,
                 change_id=change_id,
             )
-    session.flush()
     return n_matches, n_alerts

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from watcher.config import Settings, SourceSettings
 from watcher.errors import GuardError, ParseError, StoreError, WatcherError
@@ -74,9 +74,9 @@ def run_source(rt: Runtime, name: str) -> RunResult:
     t0 = time.monotonic()
     lease = ExitStack()
     try:  # taking the lock writes to the database, which may be locked, full or down
-        with locks.sqlite_turn(rt.sessions):
+        with locks.sqlite_turn(rt.engine):
             acquired = lease.enter_context(
-                locks.source_lock(rt.sessions, name, rt.holder, now=started)
+                locks.source_lock(rt.engine, name, rt.holder, now=started)
             )
     except Exception as exc:  # noqa: BLE001 - same boundary as the poll itself
         return _failed(rt, name, started, t0, exc)
@@ -98,24 +98,22 @@ def _failed(rt: Runtime, name: str, started: datetime, t0: float, exc: Exception
 
 def _poll(rt: Runtime, name: str, started: datetime, t0: float) -> RunResult:
     source, settings = make_source(rt.settings, name)
-    with locks.sqlite_turn(rt.sessions), transaction(rt.sessions) as session:
-        state = store.get_state(session, name)
+    with locks.sqlite_turn(rt.engine), transaction(rt.engine) as conn:
+        state = store.get_state(conn, name)
         known = (
-            store.current_keys(session, name) | linking.follow_hints(session, name)
+            store.current_keys(conn, name) | linking.follow_hints(conn, name)
             if source.mode == "incremental"
             else frozenset()
         )
     files, validators = fetch_files(rt, source, settings, state.validators, known)
     if files is None:  # 304 on the primary file
-        with locks.sqlite_turn(rt.sessions), transaction(rt.sessions) as session:
-            _book(
-                rt, session, name, started, t0, "unchanged", http_status=304, validators=validators
-            )
+        with locks.sqlite_turn(rt.engine), transaction(rt.engine) as conn:
+            _book(rt, conn, name, started, t0, "unchanged", http_status=304, validators=validators)
         return RunResult(name, "unchanged", duration_ms=_ms(t0))
     raw = RawSnapshot(
         name, tuple(files), source.digest({f.name: f.content for f in files}), started
     )
-    with locks.sqlite_turn(rt.sessions):
+    with locks.sqlite_turn(rt.engine):
         return ingest(rt, source, settings, raw, validators=validators, t0=t0)
 
 
@@ -156,13 +154,13 @@ def _ingest(
     name = source.name
     total = sum(len(f.content) for f in raw.files)
     status = raw.files[0].status if raw.files else None
-    with transaction(rt.sessions) as session:
-        last_good = store.latest_snapshot(session, name, status="ok")
-        latest = store.latest_snapshot(session, name)
+    with transaction(rt.engine) as conn:
+        last_good = store.latest_snapshot(conn, name, status="ok")
+        latest = store.latest_snapshot(conn, name)
         if latest is not None and latest.sha256 == raw.sha256 and origin == "poll":
             outcome = "unchanged" if latest.status == "ok" else latest.status
             _book(
-                rt, session, name, raw.fetched_at, t0, outcome, http_status=status, size=total,
+                rt, conn, name, raw.fetched_at, t0, outcome, http_status=status, size=total,
                 snapshot_id=latest.id, validators=validators, success=latest.status == "ok",
                 error=latest.reason, error_in_check=False,
             )  # fmt: skip
@@ -178,15 +176,15 @@ def _ingest(
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack-files")
         packed = pool.submit(store.pack_files, raw.files)
         pool.shutdown(wait=False)
-        current = store.current_refs(session, name)
+        current = store.current_refs(conn, name)
         try:
             parsed = parse_and_guard(source, settings, raw, current)
         except (ParseError, GuardError) as exc:
-            return _reject(rt, session, raw, exc, validators, t0, origin, effective_at, packed)
+            return _reject(rt, conn, raw, exc, validators, t0, origin, effective_at, packed)
         # A rejected snapshot never counts for ordering: it is not history.
         when = _effective(raw, parsed, last_good, effective_at)
         snapshot = store.add_snapshot(
-            session,
+            conn,
             name,
             files=raw.files,
             packed=packed.result(),
@@ -200,13 +198,13 @@ def _ingest(
             origin=origin,
         )
         result = _apply(
-            rt, session, source, settings, snapshot, current, parsed, baseline=last_good is None
+            rt, conn, source, settings, snapshot, current, parsed, baseline=last_good is None
         )
         if settings.keep_raw is not None:
             cutoff = when - timedelta(seconds=settings.keep_raw)
-            store.prune_raw(session, name, before=cutoff, keep_id=snapshot.id)
+            store.prune_raw(conn, name, before=cutoff, keep_id=snapshot.id)
         _book(
-            rt, session, name, raw.fetched_at, t0, result.outcome, http_status=status,
+            rt, conn, name, raw.fetched_at, t0, result.outcome, http_status=status,
             size=total, snapshot_id=snapshot.id, validators=validators,
             changes=result.added + result.removed + result.modified, close=("rejected", "failing"),
         )  # fmt: skip
@@ -215,7 +213,7 @@ def _ingest(
 
 def _apply(
     rt: Runtime,
-    session: Session,
+    conn: Connection,
     source: Source,
     settings: SourceSettings,
     snapshot: SnapshotInfo,
@@ -225,13 +223,13 @@ def _apply(
     baseline: bool,
 ) -> RunResult:
     def load(keys: Iterable[str]) -> dict[str, Entry]:
-        stored = store.load_versions(session, (current[k].version_id for k in keys))
+        stored = store.load_versions(conn, (current[k].version_id for k in keys))
         return {k: v.entry for k, v in stored.items()}
 
     changes = compute_changes(source, current, parsed.entries, load)
     url = settings.url or source.default_url
     ids = store.apply_changes(
-        session,
+        conn,
         snapshot,
         current,
         changes,
@@ -240,12 +238,12 @@ def _apply(
         record=not baseline,
     )
     linking.after_apply(
-        session, rt.settings, source.name, snapshot, changes, ids, parsed, now=rt.clock()
+        conn, rt.settings, source.name, snapshot, changes, ids, parsed, now=rt.clock()
     )
     if baseline:
         return RunResult(source.name, "baseline", snapshot.id, len(parsed.entries))
     stored = [(i, c) for i, c in zip(ids, changes, strict=True) if source.alertable(c)]
-    n_matches, n_alerts = match_and_queue(session, rt.settings, source, stored, now=rt.clock())
+    n_matches, n_alerts = match_and_queue(conn, rt.settings, source, stored, now=rt.clock())
     return RunResult(
         source.name,
         "new_snapshot",
@@ -284,7 +282,7 @@ def _effective(
 
 def _reject(
     rt: Runtime,
-    session: Session,
+    conn: Connection,
     raw: RawSnapshot,
     exc: WatcherError,
     validators: Mapping[str, Any] | None,
@@ -297,7 +295,7 @@ def _reject(
     reason = _one_line(exc)
     name = raw.source
     snapshot = store.add_snapshot(
-        session,
+        conn,
         name,
         files=raw.files,
         packed=packed.result(),
@@ -311,11 +309,11 @@ def _reject(
         origin=origin,
     )
     _book(
-        rt, session, name, raw.fetched_at, t0, status, size=sum(len(f.content) for f in raw.files),
+        rt, conn, name, raw.fetched_at, t0, status, size=sum(len(f.content) for f in raw.files),
         snapshot_id=snapshot.id, success=False, error=reason,
     )  # fmt: skip
     alerting.open_incident(
-        session,
+        conn,
         rt.settings,
         f"rejected:{name}",
         source=name,
@@ -329,9 +327,9 @@ def _reject(
 
 def _record_failure(rt: Runtime, name: str, started: datetime, t0: float, message: str) -> None:
     try:
-        with locks.sqlite_turn(rt.sessions), transaction(rt.sessions) as session:
-            state = _book(rt, session, name, started, t0, "error", success=False, error=message)
-            alerting.check_failing(session, rt.settings, state, now=started)
+        with locks.sqlite_turn(rt.engine), transaction(rt.engine) as conn:
+            state = _book(rt, conn, name, started, t0, "error", success=False, error=message)
+            alerting.check_failing(conn, rt.settings, state, now=started)
     except Exception:  # noqa: BLE001 - the database itself may be what failed
         log.exception("could not record the failure of %s", name)
 
@@ -357,7 +355,7 @@ def replay(
 
 def _book(
     rt: Runtime,
-    session: Session,
+    conn: Connection,
     name: str,
     started: datetime,
     t0: float,
@@ -376,17 +374,17 @@ def _book(
     """The bookkeeping every poll ends with: a check row, the source state and, on success,
     closing the incidents this outcome resolves (`close`, keys `<kind>:<source>`)."""
     store.record_check(
-        session, name, started_at=started, duration_ms=_ms(t0), outcome=outcome,
+        conn, name, started_at=started, duration_ms=_ms(t0), outcome=outcome,
         http_status=http_status, size=size, error=error if error_in_check else None,
         snapshot_id=snapshot_id, changes=changes,
     )  # fmt: skip
     state = store.save_state(
-        session, name, checked_at=started, success=success, error=error, validators=validators
+        conn, name, checked_at=started, success=success, error=error, validators=validators
     )
     if success:  # recovered, e.g. serving what it served before the outage
         for kind in close:
             alerting.close_incident(
-                session, rt.settings, f"{kind}:{name}", now=started, recovered=True
+                conn, rt.settings, f"{kind}:{name}", now=started, recovered=True
             )
     return state
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from watcher.matching.matcher import load_default_watchlist
 from watcher.matching.normalize import normalize, remember
@@ -49,7 +49,7 @@ class ScreenResult:
 
 
 def screen_name(
-    session: Session, name: str, threshold: float, index: ScreenIndex | None = None
+    conn: Connection, name: str, threshold: float, index: ScreenIndex | None = None
 ) -> list[ScreenResult]:
     """Current entries matching `name` (directly or through a watch entity it names), best first.
 
@@ -60,48 +60,46 @@ def screen_name(
     """
     if index is not None:
         found: Iterable[tuple[Entry, ScreenHit]] = screen_index(
-            index, _screener(session, name, threshold)
+            index, _screener(conn, name, threshold)
         )
     else:
-        cached = _cached(session, name, threshold)
-        found = (
-            _prefiltered(session, _screener(session, name, threshold)) if cached is None else cached
-        )
+        cached = _cached(conn, name, threshold)
+        found = _prefiltered(conn, _screener(conn, name, threshold)) if cached is None else cached
     out = [
-        ScreenResult(entry, hit, queries.first_listed(session, entry.source, entry.key))
+        ScreenResult(entry, hit, queries.first_listed(conn, entry.source, entry.key))
         for entry, hit in found
     ]
     return sorted(out, key=lambda r: (-r.hit.match.score, r.entry.source, r.entry.key))
 
 
-def current_index(session: Session) -> ScreenIndex:
+def current_index(conn: Connection) -> ScreenIndex:
     """A screening index of every current entry (seconds: build it once per list change)."""
-    return build_screen_index(r.entry for r in queries.current_all(session))
+    return build_screen_index(r.entry for r in queries.current_all(conn))
 
 
-def _watchlist(session: Session) -> list[WatchEntity]:
+def _watchlist(conn: Connection) -> list[WatchEntity]:
     bundled, _topics = load_default_watchlist(ALL_GROUPS)
-    return [*watch_entities(session), *bundled]
+    return [*watch_entities(conn), *bundled]
 
 
-def _screener(session: Session, name: str, threshold: float) -> Screener:
-    return build_screener(name, _watchlist(session), threshold=threshold)
+def _screener(conn: Connection, name: str, threshold: float) -> Screener:
+    return build_screener(name, _watchlist(conn), threshold=threshold)
 
 
-def _prefiltered(session: Session, screener: Screener) -> list[tuple[Entry, ScreenHit]]:
-    candidates = [i for i, text in queries.current_texts(session) if screener.could_match(text)]
+def _prefiltered(conn: Connection, screener: Screener) -> list[tuple[Entry, ScreenHit]]:
+    candidates = [i for i, text in queries.current_texts(conn) if screener.could_match(text)]
     out = []
-    for rec in queries.versions_by_id(session, candidates):
+    for rec in queries.versions_by_id(conn, candidates):
         hit = screener.screen(rec.entry)
         if hit is not None:
             out.append((rec.entry, hit))
     return out
 
 
-def _cached(session: Session, name: str, threshold: float) -> list[tuple[Entry, ScreenHit]] | None:
+def _cached(conn: Connection, name: str, threshold: float) -> list[tuple[Entry, ScreenHit]] | None:
     """Screen with the screen cache; None when there is none to use (an in-memory database,
     a cache file that cannot be opened or read): the caller then prefilters the text."""
-    path = screen_cache.cache_path(session.get_bind().engine.url)
+    path = screen_cache.cache_path(conn.engine.url)
     if path is None:
         return None
     try:
@@ -110,7 +108,7 @@ def _cached(session: Session, name: str, threshold: float) -> list[tuple[Entry, 
         log.info("screen cache %s unusable (%s): prefiltering instead", path, exc)
         return None
     try:
-        return _screen_cached(session, cache, name, threshold)
+        return _screen_cached(conn, cache, name, threshold)
     except screen_cache.CACHE_ERRORS as exc:
         log.info("screen cache %s failed (%s): prefiltering instead", path, exc)
         return None
@@ -119,12 +117,12 @@ def _cached(session: Session, name: str, threshold: float) -> list[tuple[Entry, 
 
 
 def _screen_cached(
-    session: Session, cache: screen_cache.ScreenCache, name: str, threshold: float
+    conn: Connection, cache: screen_cache.ScreenCache, name: str, threshold: float
 ) -> list[tuple[Entry, ScreenHit]]:
     """Bring the cache up to date (normalize only the entries it has not seen), then screen
     the entries having a name that shares a key with a screened name and may match it: the
     entries `screen_index` would screen, less those none of whose names can match."""
-    current = screen_cache.current_versions(session)
+    current = screen_cache.current_versions(conn)
     id_of = {h: i for i, h in current}  # content hashes are unique unless two entries are equal
     ids_by_hash: dict[str, list[int]] = defaultdict(list)
     for version_id, content_hash in current if len(id_of) < len(current) else ():
@@ -133,7 +131,7 @@ def _screen_cached(
     if len(known - id_of.keys()) > 2 * len(id_of) + 1000:
         cache.clear()  # mostly entries no longer listed
         known = set()
-    watchlist = _watchlist(session)
+    watchlist = _watchlist(conn)
     wanted = {n for e in watchlist for n in (e.name, *e.aliases)} | set(query_forms(name))
     cached = cache.tokens(wanted)
     remember(cached)
@@ -142,7 +140,7 @@ def _screen_cached(
     fresh: dict[str, tuple[str, ...]] = {}
     tokens: dict[str, tuple[str, ...]] = {}
     keys: dict[str, set[str]] = {}
-    for rec in queries.versions_by_id(session, list(missing)):
+    for rec in queries.versions_by_id(conn, list(missing)):
         fresh[missing[rec.version_id]] = names = entry_names(rec.entry)
         for listed in names:
             norm = normalize(listed)
@@ -159,7 +157,7 @@ def _screen_cached(
         remember(candidates)
         named = cache.entries_named(n for n in candidates if screener.matcher.may_match_name(n))
     ids = sorted(i for h in named if h in id_of for i in ids_by_hash.get(h, [id_of[h]]))
-    records = queries.versions_by_id(session, ids)
+    records = queries.versions_by_id(conn, ids)
     remember(cache.tokens({n for r in records for n in entry_names(r.entry)}))
     out = []
     for rec in records:

@@ -15,6 +15,6 @@ from watcher.store.engine import transaction
 
 def tick(rt: Runtime, *, send: bool = True) -> DispatchSummary:
     """Clock-driven checks, then (unless `send` is False) every due alert, once."""
-    with transaction(rt.sessions) as session:
-        linking.check_unreflected(session, rt.settings, rt.clock())
+    with transaction(rt.engine) as conn:
+        linking.check_unreflected(conn, rt.settings, rt.clock())
     return dispatch_pending(rt) if send else DispatchSummary()

@@ -92,9 +92,9 @@ def validation_message(exc: RequestValidationError) -> str:
 def readiness_problems(rt: Runtime) -> list[str]:
     """Reasons the daemon is not ready (empty when it is)."""
     try:
-        with transaction(rt.sessions) as session:
-            ping(session)
-            states = {s.source: s for s in store.all_states(session)}
+        with transaction(rt.engine) as conn:
+            ping(conn)
+            states = {s.source: s for s in store.all_states(conn)}
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with the reason
         return [f"database unreachable: {type(exc).__name__}"]
     now = rt.clock()
@@ -111,8 +111,8 @@ def readiness_problems(rt: Runtime) -> list[str]:
 def failing_sources(rt: Runtime) -> list[str]:
     """Sources whose last poll failed (a 404 shows at once; staleness alone decides 503)."""
     try:
-        with transaction(rt.sessions) as session:
-            states = store.all_states(session)
+        with transaction(rt.engine) as conn:
+            states = store.all_states(conn)
     except Exception:  # noqa: BLE001 - readiness_problems already reports the database
         return []
     enabled = set(enabled_sources(rt.settings))
@@ -175,8 +175,8 @@ def _api_router(rt: Runtime) -> APIRouter:
     ) -> list[dict[str, Any]]:
         """Snapshot history, newest first (status ok / rejected / quarantined, with the reason)."""
         _check_source(source)
-        with transaction(rt.sessions) as session:
-            return [snapshot_row(s) for s in store.list_snapshots(session, source, limit)]
+        with transaction(rt.engine) as conn:
+            return [snapshot_row(s) for s in store.list_snapshots(conn, source, limit)]
 
     @router.get("/changes")
     def changes(
@@ -191,9 +191,9 @@ def _api_router(rt: Runtime) -> APIRouter:
         """Changes newest first: the `watcher changes --format json` objects."""
         _check_source(source)
         start, stop = _parse_date(since, "since"), _parse_date(until, "until", end=True)
-        with transaction(rt.sessions) as session:
+        with transaction(rt.engine) as conn:
             found = queries.list_changes(
-                session, source=source, since=start, until=stop, entity=entity, kind=kind,
+                conn, source=source, since=start, until=stop, entity=entity, kind=kind,
                 list_code=list_code, limit=limit,
             )  # fmt: skip
         return [c.to_dict() for c in found]
@@ -208,33 +208,33 @@ def _api_router(rt: Runtime) -> APIRouter:
         """A list as it stood at the end of `as_of` (default: now); `q` searches any field."""
         _check_source(source)
         when = _parse_date(as_of, "as_of", end=True)
-        with transaction(rt.sessions) as session:
-            return entry_rows(session, source, when, q, limit)
+        with transaction(rt.engine) as conn:
+            return entry_rows(conn, source, when, q, limit)
 
     @router.get("/alerts")
     def alerts(
         status: AlertStatus | None = None, limit: Annotated[int, Query(ge=1, le=10000)] = 200
     ) -> list[dict[str, Any]]:
         """The outbox, newest first: the `watcher alerts list --format json` objects."""
-        with transaction(rt.sessions) as session:
-            return [a.to_dict() for a in outbox.list_alerts(session, status, limit)]
+        with transaction(rt.engine) as conn:
+            return [a.to_dict() for a in outbox.list_alerts(conn, status, limit)]
 
     @router.get("/history")
     def history(
         name: Annotated[str, Query(min_length=1, max_length=MAX_TEXT)],
     ) -> list[dict[str, Any]]:
         """One entity's timeline across every list."""
-        with transaction(rt.sessions) as session:
-            return queries.history(session, name)
+        with transaction(rt.engine) as conn:
+            return queries.history(conn, name)
 
     return router
 
 
 def source_rows(rt: Runtime) -> list[dict[str, Any]]:
     """The `watcher sources` rows."""
-    with transaction(rt.sessions) as session:
-        found = queries.source_statuses(session, rt.settings, list(SOURCES), rt.clock())
-        leads = documents.lead_times(session)
+    with transaction(rt.engine) as conn:
+        found = queries.source_statuses(conn, rt.settings, list(SOURCES), rt.clock())
+        leads = documents.lead_times(conn)
     rows = [s.to_dict() for s in found]
     for row in rows:
         if row["source"] == documents.FR_SOURCE:

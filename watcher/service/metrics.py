@@ -19,7 +19,7 @@ from prometheus_client.core import (
     HistogramMetricFamily,
     Metric,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from watcher.health import enabled_sources, staleness
 from watcher.runtime import Runtime
@@ -53,8 +53,8 @@ class StoreCollector:
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("watcher_database_up", "1 if the database answered this scrape")
         try:
-            with transaction(self.rt.sessions) as session:
-                families = list(_families(self.rt, session))
+            with transaction(self.rt.engine) as conn:
+                families = list(_families(self.rt, conn))
         except Exception as exc:  # noqa: BLE001 - a scrape must answer even when the DB is down
             log.warning("metrics: database unavailable", extra={"error": type(exc).__name__})
             up.add_metric([], 0)
@@ -65,31 +65,31 @@ class StoreCollector:
         yield from families
 
 
-def _families(rt: Runtime, session: Session) -> Iterator[Metric]:
+def _families(rt: Runtime, conn: Connection) -> Iterator[Metric]:
     names = enabled_sources(rt.settings)
-    yield from _source_families(rt, session, names)
-    yield _poll_histogram(session)
-    yield _checks_counter(session)
-    yield _changes_counter(session, names)
-    yield _matches_counter(session)
-    yield _alerts_gauge(session)
-    yield _dispatch_histogram(session)
-    yield _lead_time_gauge(session)
+    yield from _source_families(rt, conn, names)
+    yield _poll_histogram(conn)
+    yield _checks_counter(conn)
+    yield _changes_counter(conn, names)
+    yield _matches_counter(conn)
+    yield _alerts_gauge(conn)
+    yield _dispatch_histogram(conn)
+    yield _lead_time_gauge(conn)
 
 
-def _lead_time_gauge(session: Session) -> Metric:
+def _lead_time_gauge(conn: Connection) -> Metric:
     """Per document: how long before publication it was seen on public inspection."""
     family = GaugeMetricFamily(
         "watcher_fr_public_inspection_lead_seconds",
         "Federal Register documents: seen on public inspection -> published (seconds)",
         labels=["document"],
     )
-    for lead in documents.lead_times(session):
+    for lead in documents.lead_times(conn):
         family.add_metric([lead["document_number"]], float(lead["lead_time_seconds"] or 0.0))
     return family
 
 
-def _source_families(rt: Runtime, session: Session, names: Sequence[str]) -> Iterator[Metric]:
+def _source_families(rt: Runtime, conn: Connection, names: Sequence[str]) -> Iterator[Metric]:
     success = GaugeMetricFamily(
         "watcher_source_last_success_timestamp_seconds",
         "Unix time of the last successful poll",
@@ -116,7 +116,7 @@ def _source_families(rt: Runtime, session: Session, names: Sequence[str]) -> Ite
     )
     now = rt.clock()
     for name in names:
-        state = store.get_state(session, name)
+        state = store.get_state(conn, name)
         if state.last_success_at is not None:
             success.add_metric([name], state.last_success_at.timestamp())
         if state.last_check_at is not None:
@@ -125,7 +125,7 @@ def _source_families(rt: Runtime, session: Session, names: Sequence[str]) -> Ite
         stale.add_metric(
             [name], 1 if staleness(rt.settings, name, state.last_success_at, now) else 0
         )
-        snap = store.latest_snapshot(session, name, status="ok")
+        snap = store.latest_snapshot(conn, name, status="ok")
         if snap is not None:
             size.add_metric([name], snap.raw_size)
             records.add_metric([name], snap.record_count)
@@ -141,57 +141,57 @@ def _bound(value: float) -> str:
     return str(float(value))
 
 
-def _poll_histogram(session: Session) -> Metric:
+def _poll_histogram(conn: Connection) -> Metric:
     family = HistogramMetricFamily(
         "watcher_poll_duration_seconds", "Duration of every recorded poll", labels=["source"]
     )
-    for name, h in stats.poll_durations(session, POLL_BUCKETS).items():
+    for name, h in stats.poll_durations(conn, POLL_BUCKETS).items():
         family.add_metric([name], _buckets(h.counts, POLL_BUCKETS), h.total)
     return family
 
 
-def _checks_counter(session: Session) -> Metric:
+def _checks_counter(conn: Connection) -> Metric:
     family = CounterMetricFamily(
         "watcher_checks", "Polls recorded, by outcome", labels=["source", "outcome"]
     )
-    for source, outcome, n in stats.check_counts(session):
+    for source, outcome, n in stats.check_counts(conn):
         family.add_metric([source, outcome], n)
     return family
 
 
-def _changes_counter(session: Session, names: Sequence[str]) -> Metric:
+def _changes_counter(conn: Connection, names: Sequence[str]) -> Metric:
     family = CounterMetricFamily(
         "watcher_changes", "Changes detected, by source and kind", labels=["source", "kind"]
     )
-    counts = stats.change_counts(session)
+    counts = stats.change_counts(conn)
     for source in sorted(set(names) | {s for s, _ in counts}):
         for kind in CHANGE_KINDS:
             family.add_metric([source, kind], counts.get((source, kind), 0))
     return family
 
 
-def _matches_counter(session: Session) -> Metric:
+def _matches_counter(conn: Connection) -> Metric:
     family = CounterMetricFamily(
         "watcher_matches", "Watchlist matches on changes", labels=["source", "watch_kind"]
     )
-    for source, kind, n in stats.match_counts(session):
+    for source, kind, n in stats.match_counts(conn):
         family.add_metric([source, kind], n)
     return family
 
 
-def _alerts_gauge(session: Session) -> Metric:
+def _alerts_gauge(conn: Connection) -> Metric:
     family = GaugeMetricFamily("watcher_alerts", "Outbox alerts by status", labels=["status"])
-    counts = stats.alert_counts(session)
+    counts = stats.alert_counts(conn)
     for status in sorted(set(ALERT_STATUSES) | set(counts)):
         family.add_metric([status], counts.get(status, 0))
     return family
 
 
-def _dispatch_histogram(session: Session) -> Metric:
+def _dispatch_histogram(conn: Connection) -> Metric:
     family = HistogramMetricFamily(
         "watcher_alert_dispatch_latency_seconds",
         "From queued (change detected) to delivered, for sent alerts",
     )
-    h = stats.dispatch_latency(session, DISPATCH_BUCKETS)
+    h = stats.dispatch_latency(conn, DISPATCH_BUCKETS)
     family.add_metric([], _buckets(h.counts, DISPATCH_BUCKETS), h.total)
     return family

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from watcher.dates import parse_instant
 from watcher.sources.registry import SOURCES
@@ -117,7 +117,7 @@ def feed_url(form: FilterForm) -> str:
     return "/feed.atom" + ("?" + urlencode(params) if params else "")
 
 
-def documents_for(session: Session, changes: Sequence[ChangeInfo]) -> dict[int, ChangeView]:
+def documents_for(conn: Connection, changes: Sequence[ChangeInfo]) -> dict[int, ChangeView]:
     """Federal Register items: the document's stage and scheduled publication date."""
     out = {}
     for c in changes:
@@ -126,7 +126,7 @@ def documents_for(session: Session, changes: Sequence[ChangeInfo]) -> dict[int, 
             continue
         raw = c.entry.raw if isinstance(c.entry.raw, Mapping) else {}
         number = c.key.split(":", 1)[0]
-        doc = documents.get_document(session, number)
+        doc = documents.get_document(conn, number)
         stage = raw.get("stage") or ("public_inspection" if raw.get("public_inspection") else None)
         if stage is None and doc is not None:
             pending = doc.public_inspection_seen and not doc.published_seen

@@ -70,8 +70,8 @@ def build_scheduler(
 
 def due(rt: Runtime, name: str, now: datetime) -> bool:
     """False when some replica checked this source less than MIN_GAP of an interval ago."""
-    with transaction(rt.sessions) as session:
-        last = store.get_state(session, name).last_check_at
+    with transaction(rt.engine) as conn:
+        last = store.get_state(conn, name).last_check_at
     gap = rt.settings.source(name).interval * MIN_GAP
     return last is None or (now - last).total_seconds() >= gap
 

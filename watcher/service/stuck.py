@@ -47,9 +47,9 @@ class PollWatch:
         if started is None or time.monotonic() - started > self.stuck_after:
             return
         try:
-            with transaction(self.rt.sessions) as session:
+            with transaction(self.rt.engine) as conn:
                 alerting.close_incident(
-                    session, self.rt.settings, f"stuck:{name}", now=self.rt.clock(), recovered=False
+                    conn, self.rt.settings, f"stuck:{name}", now=self.rt.clock(), recovered=False
                 )
         except Exception:  # noqa: BLE001 - the database may be what hangs; retried next poll
             log.warning("could not close the stuck-poll incident", extra={"source": name})
@@ -71,9 +71,9 @@ class PollWatch:
         )
         log.error("poll stuck", extra={"source": name, "detail": detail})
         try:
-            with transaction(self.rt.sessions) as session:
+            with transaction(self.rt.engine) as conn:
                 alerting.open_incident(
-                    session,
+                    conn,
                     self.rt.settings,
                     f"stuck:{name}",
                     source=name,

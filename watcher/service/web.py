@@ -22,7 +22,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from watcher.matching.screening import ScreenIndex
 from watcher.pipeline.screen import current_index, screen_name
@@ -127,11 +127,11 @@ class _ScreenCache:
         self.stamp: tuple[int, int] | None = None
         self.index: ScreenIndex | None = None
 
-    def get(self, session: Session) -> ScreenIndex:
+    def get(self, conn: Connection) -> ScreenIndex:
         with self.lock:
-            stamp = views.lists_stamp(session)
+            stamp = views.lists_stamp(conn)
             if self.index is None or stamp != self.stamp:
-                self.index, self.stamp = current_index(session), stamp
+                self.index, self.stamp = current_index(conn), stamp
             return self.index
 
 
@@ -146,12 +146,12 @@ def _router(rt: Runtime, token: str | None) -> APIRouter:
             return render("timeline.html", 400, title="Timeline", form=form, errors=problems,
                           choices=_choices(rt), groups=[], chart=None, next_url=None)  # fmt: skip
         cursor = pages.parse_cursor(request.query_params.get("before"))
-        with transaction(rt.sessions) as session:
+        with transaction(rt.engine) as conn:
             changes = queries.list_changes(
-                session, where=form.where, before=cursor, limit=PAGE_SIZE + 1
+                conn, where=form.where, before=cursor, limit=PAGE_SIZE + 1
             )
-            counts = queries.count_changes(session, form.where)
-            docs = pages.documents_for(session, changes[:PAGE_SIZE])
+            counts = queries.count_changes(conn, form.where)
+            docs = pages.documents_for(conn, changes[:PAGE_SIZE])
         more = len(changes) > PAGE_SIZE
         changes = changes[:PAGE_SIZE]
         next_url = pages.next_url(form, changes[-1]) if more and changes else None
@@ -165,17 +165,17 @@ def _router(rt: Runtime, token: str | None) -> APIRouter:
         """One party: every version side by side, its changes, FR documents, other lists."""
         source = request.path_params["source"]
         key = request.path_params["key"]
-        with transaction(rt.sessions) as session:
-            versions = views.versions_of(session, source, key)
+        with transaction(rt.engine) as conn:
+            versions = views.versions_of(conn, source, key)
             if not versions:
                 return render("missing.html", 404, title="Not found", what=f"{source} {key}")
             where = queries.ChangeFilter(source=source, key=key)
-            changes = queries.list_changes(session, where=where, limit=500)
-            found_links = links.links_for(session, source, key)
-            since = queries.first_listed(session, source, key)
+            changes = queries.list_changes(conn, where=where, limit=500)
+            found_links = links.links_for(conn, source, key)
+            since = queries.first_listed(conn, source, key)
             name = versions[-1].entry.name
             others = [
-                h for h in queries.history(session, name, limit=100)
+                h for h in queries.history(conn, name, limit=100)
                 if (h["source"], h["key"]) != (source, key)
             ]  # fmt: skip
         return render(
@@ -190,25 +190,25 @@ def _router(rt: Runtime, token: str | None) -> APIRouter:
         threshold = rt.settings.match.threshold
         results = []
         if q:
-            with transaction(rt.sessions) as session:
-                index = screen_cache.get(session)
-                results = screen_name(session, q[:300], threshold, index)[:200]
+            with transaction(rt.engine) as conn:
+                index = screen_cache.get(conn)
+                results = screen_name(conn, q[:300], threshold, index)[:200]
         return render("screen.html", title="Screen", q=q, results=results, threshold=threshold)
 
     def sources(request: Request) -> Response:
         """Each source's freshness and errors, its last snapshots, and the alert outbox."""
-        with transaction(rt.sessions) as session:
-            rows = queries.source_statuses(session, rt.settings, list(SOURCES), rt.clock())
-            snaps = {r.source: store.list_snapshots(session, r.source, 5) for r in rows}
-            outbox = views.outbox_counts(session)
+        with transaction(rt.engine) as conn:
+            rows = queries.source_statuses(conn, rt.settings, list(SOURCES), rt.clock())
+            snaps = {r.source: store.list_snapshots(conn, r.source, 5) for r in rows}
+            outbox = views.outbox_counts(conn)
         return render("sources.html", title="Sources", rows=rows, snapshots=snaps,
                       outbox=pages.outbox_table(outbox), now=rt.clock())  # fmt: skip
 
     def watchlist(request: Request) -> Response:
         """What is tracked and who hears about what (read-only)."""
-        with transaction(rt.sessions) as session:
-            watched = watchlist_store.list_watch(session)
-            subscribers = subscriber_store.subscribers(session)
+        with transaction(rt.engine) as conn:
+            watched = watchlist_store.list_watch(conn)
+            subscribers = subscriber_store.subscribers(conn)
         return render("watchlist.html", title="Watchlist", watched=watched,
                       subscribers=subscribers)  # fmt: skip
 
@@ -226,8 +226,8 @@ def _router(rt: Runtime, token: str | None) -> APIRouter:
         form, problems = pages.parse_filters(request.query_params)
         if problems:
             return Response("; ".join(problems) + "\n", 400, media_type="text/plain")
-        with transaction(rt.sessions) as session:
-            changes = queries.list_changes(session, where=form.where, limit=PAGE_SIZE)
+        with transaction(rt.engine) as conn:
+            changes = queries.list_changes(conn, where=form.where, limit=PAGE_SIZE)
         body = _env.get_template("feed.atom").render(
             changes=changes, base=str(request.base_url).rstrip("/"), form=form,
             self_url=str(request.url), updated=changes[0].detected_at if changes else rt.clock(),
@@ -249,6 +249,6 @@ def _router(rt: Runtime, token: str | None) -> APIRouter:
 
 
 def _choices(rt: Runtime) -> dict[str, Any]:
-    with transaction(rt.sessions) as session:
-        watched = watchlist_store.list_watch(session)
+    with transaction(rt.engine) as conn:
+        watched = watchlist_store.list_watch(conn)
     return pages.filter_choices(watched)

@@ -15,15 +15,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any, cast
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert, select
 
 from watcher.models import Address, Entry, Identifier
-from watcher.store.tables import EntryVersionRow
+from watcher.store.tables import ENTRY_VERSIONS
 
 _COLUMNS = ("source", "key", "list_code", "name", "content_hash", "data", "valid_from_snapshot")
-_TABLE = EntryVersionRow.__tablename__
-_TYPED: Any = EntryVersionRow.__table__
+_TABLE = ENTRY_VERSIONS.name
+
 # Rows per executemany on SQLite: bounds what is held at once, not the statements sent.
 _BATCH = 2000
 
@@ -32,11 +31,10 @@ _PLAIN = json.JSONEncoder()
 _encode_ascii: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 
-def write_versions(session: Session, snapshot_id: int, entries: Sequence[Entry]) -> None:
+def write_versions(conn: Connection, snapshot_id: int, entries: Sequence[Entry]) -> None:
     """Insert one open version per entry, in order (ids ascend with `entries`)."""
     if not entries:
         return
-    conn = session.connection()
     dialect = conn.dialect
     if dialect.name == "sqlite":
         sql = f"INSERT INTO {_TABLE} ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * 7)})"
@@ -52,10 +50,10 @@ def write_versions(session: Session, snapshot_id: int, entries: Sequence[Entry])
             for row in _rows(entries, snapshot_id):
                 copy.write_row(row)
     else:
-        write_typed(session, snapshot_id, entries)
+        write_typed(conn, snapshot_id, entries)
 
 
-def write_typed(session: Session, snapshot_id: int, entries: Sequence[Entry]) -> None:
+def write_typed(conn: Connection, snapshot_id: int, entries: Sequence[Entry]) -> None:
     """The same rows through SQLAlchemy's typed executemany (any driver)."""
     for start in range(0, len(entries), _BATCH):
         rows = [
@@ -70,13 +68,12 @@ def write_typed(session: Session, snapshot_id: int, entries: Sequence[Entry]) ->
             }
             for e in entries[start : start + _BATCH]
         ]
-        session.execute(insert(_TYPED), rows)
+        conn.execute(insert(ENTRY_VERSIONS), rows)
 
 
-def open_versions(session: Session, source: str) -> Iterable[tuple[str, int, str]]:
+def open_versions(conn: Connection, source: str) -> Iterable[tuple[str, int, str]]:
     """(key, version id, content hash) of a source's open versions, straight from the driver:
     SQLAlchemy's result rows cost more than the query for 15,000 rows of three columns."""
-    conn = session.connection()
     dialect = conn.dialect
     if dialect.name == "sqlite" or (dialect.name == "postgresql" and dialect.driver == "psycopg"):
         mark = "?" if dialect.name == "sqlite" else "%s"
@@ -87,8 +84,8 @@ def open_versions(session: Session, source: str) -> Iterable[tuple[str, int, str
             (source,),
         )
         return cast(list[tuple[str, int, str]], cursor.fetchall())
-    query = select(EntryVersionRow.key, EntryVersionRow.id, EntryVersionRow.content_hash).where(
-        EntryVersionRow.source == source, EntryVersionRow.valid_to_snapshot.is_(None)
+    query = select(ENTRY_VERSIONS.c.key, ENTRY_VERSIONS.c.id, ENTRY_VERSIONS.c.content_hash).where(
+        ENTRY_VERSIONS.c.source == source, ENTRY_VERSIONS.c.valid_to_snapshot.is_(None)
     )
     return [
         (key, version_id, content_hash) for key, version_id, content_hash in conn.execute(query)

@@ -6,21 +6,20 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert, select, update
 
 from watcher.config import Settings
 from watcher.health import staleness
 from watcher.store.outbox import queue_alert
 from watcher.store.records import SourceState
-from watcher.store.tables import IncidentRow, SourceStateRow
+from watcher.store.tables import INCIDENTS, SOURCE_STATE
 
 log = logging.getLogger(__name__)
 OPERATORS = "__operators__"
 
 
 def open_incident(
-    session: Session,
+    conn: Connection,
     settings: Settings,
     key: str,
     *,
@@ -31,15 +30,21 @@ def open_incident(
     now: datetime,
 ) -> bool:
     """Open an operator incident and alert once; an already-open incident stays quiet."""
-    row = session.scalars(select(IncidentRow).where(IncidentRow.key == key)).first()
+    row = conn.execute(select(INCIDENTS.c.closed_at).where(INCIDENTS.c.key == key)).first()
     if row is not None and row.closed_at is None:
         return False
     if row is None:
-        row = IncidentRow(key=key, source=source, kind=kind, detail=detail, opened_at=now)
-        session.add(row)
+        conn.execute(
+            insert(INCIDENTS).values(
+                key=key, source=source, kind=kind, detail=detail, opened_at=now
+            )
+        )
     else:
-        row.kind, row.detail, row.opened_at, row.closed_at = kind, detail, now, None
-    session.flush()
+        conn.execute(
+            update(INCIDENTS)
+            .where(INCIDENTS.c.key == key)
+            .values(kind=kind, detail=detail, opened_at=now, closed_at=None)
+        )
     log.warning("operator incident: %s: %s", title, detail)
     if not (settings.operators.url_env or settings.operators.url_file):
         return True  # no operators channel configured: the log line above is all there is
@@ -50,21 +55,19 @@ def open_incident(
         "detail": detail,
         "occurred_at": now.isoformat(),
     }
-    queue_alert(
-        session, OPERATORS, f"{OPERATORS}:{key}:{now.isoformat()}", "operator", payload, now
-    )
+    queue_alert(conn, OPERATORS, f"{OPERATORS}:{key}:{now.isoformat()}", "operator", payload, now)
     return True
 
 
 def close_incident(
-    session: Session, settings: Settings, key: str, *, now: datetime, recovered: bool
+    conn: Connection, settings: Settings, key: str, *, now: datetime, recovered: bool
 ) -> bool:
-    row = session.scalars(
-        select(IncidentRow).where(IncidentRow.key == key, IncidentRow.closed_at.is_(None))
+    row = conn.execute(
+        select(INCIDENTS).where(INCIDENTS.c.key == key, INCIDENTS.c.closed_at.is_(None))
     ).first()
     if row is None:
         return False
-    row.closed_at = now
+    conn.execute(update(INCIDENTS).where(INCIDENTS.c.id == row.id).values(closed_at=now))
     if (
         recovered
         and key.startswith("failing:")
@@ -78,46 +81,50 @@ def close_incident(
             "occurred_at": now.isoformat(),
         }
         queue_alert(
-            session,
+            conn,
             OPERATORS,
             f"{OPERATORS}:{key}:closed:{now.isoformat()}",
             "operator",
             payload,
             now,
         )
-    session.flush()
     return True
 
 
-def close_recovered(session: Session, settings: Settings, now: datetime) -> int:
+def close_recovered(conn: Connection, settings: Settings, now: datetime) -> int:
     """Close `failing:` incidents of sources that have polled successfully since they opened.
 
     Poll paths close their own incidents; this catches one that does not (an unchanged
     download after an outage), so each recovery is announced, once."""
-    rows = session.scalars(
-        select(IncidentRow).where(
-            IncidentRow.key.like("failing:%"), IncidentRow.closed_at.is_(None)
+    state = SOURCE_STATE.c
+    rows = conn.execute(
+        select(
+            INCIDENTS.c.key,
+            INCIDENTS.c.opened_at,
+            state.consecutive_failures,
+            state.last_success_at,
         )
+        .join(SOURCE_STATE, state.source == INCIDENTS.c.source)
+        .where(INCIDENTS.c.key.like("failing:%"), INCIDENTS.c.closed_at.is_(None))
+        .order_by(INCIDENTS.c.id)
     ).all()
     closed = 0
     for row in rows:
-        state = session.get(SourceStateRow, row.source) if row.source else None
         if (
-            state is not None
-            and state.consecutive_failures == 0
-            and state.last_success_at is not None
-            and state.last_success_at >= row.opened_at
+            row.consecutive_failures == 0
+            and row.last_success_at is not None
+            and row.last_success_at >= row.opened_at
         ):
-            closed += close_incident(session, settings, row.key, now=now, recovered=True)
+            closed += close_incident(conn, settings, row.key, now=now, recovered=True)
     return closed
 
 
-def check_failing(session: Session, settings: Settings, state: SourceState, now: datetime) -> bool:
+def check_failing(conn: Connection, settings: Settings, state: SourceState, now: datetime) -> bool:
     """A source failing longer than its staleness limit raises one operator alert."""
     stale = staleness(settings, state.source, state.last_success_at, now) is not None
     if state.consecutive_failures >= 3 and stale:
         return open_incident(
-            session,
+            conn,
             settings,
             f"failing:{state.source}",
             source=state.source,

@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, insert, select, update
 
 from watcher.keys import name_key
 from watcher.models import Entry
 from watcher.store.tables import (
-    DocumentActionRow,
-    DocumentRow,
-    EntryVersionRow,
-    SnapshotRow,
+    DOCUMENT_ACTIONS,
+    DOCUMENTS,
+    ENTRY_VERSIONS,
+    SNAPSHOTS,
 )
 
 FR_SOURCE = "federal_register"
@@ -95,7 +94,7 @@ class ActionInfo:
 
 
 def record_documents(
-    session: Session,
+    conn: Connection,
     entries: Iterable[Entry],
     actions: Mapping[str, Sequence[Mapping[str, Any]]],
     *,
@@ -107,82 +106,92 @@ def record_documents(
     new = 0
     for entry in entries:
         if entry.source == FR_SOURCE and entry.list_code == "FR":
-            new += _upsert_document(session, entry, now, snapshot_id)
-    session.flush()
+            new += _upsert_document(conn, entry, now, snapshot_id)
     for number, doc_actions in actions.items():
         if not doc_actions:  # a broken or action-less full text: fetched again next poll
             continue
-        _record_actions(session, number, doc_actions, now, snapshot_id, country_code)
-    session.flush()
+        _record_actions(conn, number, doc_actions, now, snapshot_id, country_code)
     return new
 
 
-def _upsert_document(session: Session, entry: Entry, now: datetime, snapshot_id: int | None) -> int:
-    row = session.scalars(
-        select(DocumentRow).where(DocumentRow.document_number == entry.key)
-    ).first()
-    created = row is None
-    if row is None:
-        row = DocumentRow(
-            document_number=entry.key, first_seen=now, first_snapshot_id=snapshot_id, agencies=[]
-        )
-        session.add(row)
+def _upsert_document(conn: Connection, entry: Entry, now: datetime, snapshot_id: int | None) -> int:
+    row = conn.execute(select(DOCUMENTS).where(DOCUMENTS.c.document_number == entry.key)).first()
+    old: Mapping[Any, Any] = row._mapping if row is not None else {}
+    values: dict[str, Any] = {"updated_at": now}
     pi = bool(entry.raw.get("public_inspection"))
-    if pi and row.public_inspection_seen is None:
-        row.public_inspection_seen = now
-    if not pi and row.published_seen is None:
-        row.published_seen = now
-    filed = _timestamp(entry.dates.get("filed_at"))
-    row.filed_at = row.filed_at or filed
+    if pi and old.get("public_inspection_seen") is None:
+        values["public_inspection_seen"] = now
+    if not pi and old.get("published_seen") is None:
+        values["published_seen"] = now
+    values["filed_at"] = old.get("filed_at") or _timestamp(entry.dates.get("filed_at"))
     # A later public-inspection record never overwrites what the published document says.
-    if not pi or not row.published_seen:
-        _copy_metadata(row, entry)
-    row.updated_at = now
-    return 1 if created else 0
+    if not pi or not old.get("published_seen"):
+        values.update(_metadata(entry, old))
+    if row is None:
+        first = {"document_number": entry.key, "first_seen": now, "agencies": []}
+        conn.execute(
+            insert(DOCUMENTS).values({**first, "first_snapshot_id": snapshot_id, **values})
+        )
+        return 1
+    conn.execute(update(DOCUMENTS).where(DOCUMENTS.c.id == row.id).values(values))
+    return 0
 
 
-def _copy_metadata(row: DocumentRow, entry: Entry) -> None:
+def _metadata(entry: Entry, old: Mapping[Any, Any]) -> dict[str, Any]:
+    """A document's columns as its listing record gives them (`old`: the stored ones)."""
     raw = entry.raw
-    row.title = entry.name
-    row.type = _text(raw.get("type"))
-    row.action = _text(raw.get("action"))
-    row.abstract = _text(raw.get("abstract"))
-    row.citation = entry.citations[0] if entry.citations else None
-    row.publication_date = _date(entry.dates.get("publication_date")) or row.publication_date
-    row.effective_on = _date(entry.dates.get("effective_on")) or row.effective_on
-    row.html_url = _text(raw.get("html_url")) or row.html_url
-    row.full_text_xml_url = _text(raw.get("full_text_xml_url")) or row.full_text_xml_url
-    row.agencies = list(raw.get("agencies") or [])
-    row.entity_list_rule = bool(raw.get("entity_list_rule"))
+    return {
+        "title": entry.name,
+        "type": _text(raw.get("type")),
+        "action": _text(raw.get("action")),
+        "abstract": _text(raw.get("abstract")),
+        "citation": entry.citations[0] if entry.citations else None,
+        "publication_date": _date(entry.dates.get("publication_date"))
+        or old.get("publication_date"),
+        "effective_on": _date(entry.dates.get("effective_on")) or old.get("effective_on"),
+        "html_url": _text(raw.get("html_url")) or old.get("html_url"),
+        "full_text_xml_url": _text(raw.get("full_text_xml_url")) or old.get("full_text_xml_url"),
+        "agencies": list(raw.get("agencies") or []),
+        "entity_list_rule": bool(raw.get("entity_list_rule")),
+    }
 
 
 def _record_actions(
-    session: Session,
+    conn: Connection,
     number: str,
     actions: Sequence[Mapping[str, Any]],
     now: datetime,
     snapshot_id: int | None,
     country_code: CountryKey | None,
 ) -> None:
-    doc = session.scalars(select(DocumentRow).where(DocumentRow.document_number == number)).first()
+    where = DOCUMENTS.c.document_number == number
+    doc = conn.execute(
+        select(DOCUMENTS.c.actions_seen, DOCUMENTS.c.publication_date).where(where)
+    ).first()
+    stored = [dict(a) for a in actions]
     if doc is None:  # a full text read without its listing (a replayed file)
-        doc = DocumentRow(
-            document_number=number,
-            title=number,
-            agencies=[],
-            first_seen=now,
-            updated_at=now,
-            first_snapshot_id=snapshot_id,
+        conn.execute(
+            insert(DOCUMENTS).values(
+                document_number=number,
+                title=number,
+                agencies=[],
+                first_seen=now,
+                updated_at=now,
+                first_snapshot_id=snapshot_id,
+                actions=stored,
+                actions_seen=now,
+            )
         )
-        session.add(doc)
-    doc.actions = [dict(a) for a in actions]
-    doc.actions_seen = doc.actions_seen or now
+    else:
+        seen = doc.actions_seen or now
+        conn.execute(update(DOCUMENTS).where(where).values(actions=stored, actions_seen=seen))
     known = set(
-        session.scalars(
-            select(DocumentActionRow.key).where(DocumentActionRow.document_number == number)
+        conn.scalars(
+            select(DOCUMENT_ACTIONS.c.key).where(DOCUMENT_ACTIONS.c.document_number == number)
         )
     )
-    _restage(session, number, actions, now)
+    _restage(conn, number, actions, now)
+    rows: list[dict[str, Any]] = []
     for a in actions:
         key = str(a.get("key") or "")
         if not key or key in known:
@@ -191,75 +200,79 @@ def _record_actions(
         name = str(a.get("name") or "")
         country = _text(a.get("country"))
         names = sorted({name_key(n) for n in [name, *a.get("aliases", ())] if n})
-        session.add(
-            DocumentActionRow(
-                key=key,
-                document_number=number,
-                action=str(a.get("action") or ""),
-                country=country,
-                country_code=country_code(country) if country_code else None,
-                name=name,
-                name_norm=name_key(name)[:512],
-                names=names,
-                publication_date=doc.publication_date,
-                first_seen=now,
-                stage=str(a.get("stage") or "published"),
-                staged_at=now,
-            )
+        rows.append(
+            {
+                "key": key,
+                "document_number": number,
+                "action": str(a.get("action") or ""),
+                "country": country,
+                "country_code": country_code(country) if country_code else None,
+                "name": name,
+                "name_norm": name_key(name)[:512],
+                "names": names,
+                "publication_date": doc.publication_date if doc is not None else None,
+                "first_seen": now,
+                "stage": str(a.get("stage") or "published"),
+                "staged_at": now,
+            }
         )
+    if rows:
+        conn.execute(insert(DOCUMENT_ACTIONS), rows)
 
 
 def _restage(
-    session: Session, number: str, actions: Sequence[Mapping[str, Any]], now: datetime
+    conn: Connection, number: str, actions: Sequence[Mapping[str, Any]], now: datetime
 ) -> None:
     """Published actions promote the stored public-inspection ones (same key) in place."""
     stages = {str(a.get("key")): str(a.get("stage") or "published") for a in actions}
-    rows = session.scalars(
-        select(DocumentActionRow).where(DocumentActionRow.document_number == number)
-    )
-    for row in rows:
-        stage = stages.get(row.key)
-        if stage is not None and stage != row.stage:
-            row.stage, row.staged_at = stage, now
+    rows = conn.execute(
+        select(DOCUMENT_ACTIONS.c.key, DOCUMENT_ACTIONS.c.stage).where(
+            DOCUMENT_ACTIONS.c.document_number == number
+        )
+    ).all()
+    for key, stored in rows:
+        stage = stages.get(key)
+        if stage is not None and stage != stored:
+            set_stage(conn, key, stage, now=now)
 
 
-def set_stage(session: Session, key: str, stage: str, *, now: datetime) -> bool:
+def set_stage(conn: Connection, key: str, stage: str, *, now: datetime) -> bool:
     """Mark one stored action (e.g. withdrawn before publication); False if not stored."""
-    row = session.scalars(select(DocumentActionRow).where(DocumentActionRow.key == key)).first()
-    if row is None:
-        return False
-    row.stage, row.staged_at = stage, now
-    session.flush()
-    return True
+    result = conn.execute(
+        update(DOCUMENT_ACTIONS)
+        .where(DOCUMENT_ACTIONS.c.key == key)
+        .values(stage=stage, staged_at=now)
+    )
+    return bool(result.rowcount)
 
 
-def awaiting_publication(session: Session) -> list[str]:
+def awaiting_publication(conn: Connection) -> list[str]:
     """Documents whose actions are known only from public inspection so far."""
-    rows = session.execute(select(DocumentActionRow.document_number, DocumentActionRow.stage))
+    rows = conn.execute(select(DOCUMENT_ACTIONS.c.document_number, DOCUMENT_ACTIONS.c.stage))
     stages: dict[str, set[str]] = {}
     for number, stage in rows:
         stages.setdefault(number, set()).add(stage)
     return sorted(n for n, s in stages.items() if s == {"public_inspection"})
 
 
-def get_document(session: Session, number: str) -> DocumentInfo | None:
-    row = session.scalars(select(DocumentRow).where(DocumentRow.document_number == number)).first()
+def get_document(conn: Connection, number: str) -> DocumentInfo | None:
+    row = conn.execute(select(DOCUMENTS).where(DOCUMENTS.c.document_number == number)).first()
     return _document_info(row) if row else None
 
 
 def list_documents(
-    session: Session, *, entity_list_only: bool = False, limit: int = 200
+    conn: Connection, *, entity_list_only: bool = False, limit: int = 200
 ) -> list[DocumentInfo]:
     """Newest publication first; public-inspection-only documents sort by when seen."""
-    q = select(DocumentRow)
+    q = select(DOCUMENTS)
     if entity_list_only:
-        q = q.where(DocumentRow.entity_list_rule.is_(True))
-    q = q.order_by(DocumentRow.publication_date.desc(), DocumentRow.document_number.desc())
+        q = q.where(DOCUMENTS.c.entity_list_rule.is_(True))
+    q = q.order_by(DOCUMENTS.c.publication_date.desc(), DOCUMENTS.c.document_number.desc())
     q = q.limit(limit)
-    return [_document_info(r) for r in session.scalars(q)]
+    return [_document_info(r) for r in conn.execute(q)]
 
 
-def _document_info(row: DocumentRow) -> DocumentInfo:
+def _document_info(row: Row[Any]) -> DocumentInfo:
     return DocumentInfo(
         document_number=row.document_number,
         title=row.title,
@@ -280,19 +293,19 @@ def _document_info(row: DocumentRow) -> DocumentInfo:
 
 
 def actions(
-    session: Session, *, kinds: Sequence[str] = (), pending_only: bool = False
+    conn: Connection, *, kinds: Sequence[str] = (), pending_only: bool = False
 ) -> list[ActionInfo]:
     """Stored entity actions, optionally only some kinds or only those not yet in the CSL."""
-    q = select(DocumentActionRow)
+    q = select(DOCUMENT_ACTIONS)
     if kinds:
-        q = q.where(DocumentActionRow.action.in_(list(kinds)))
+        q = q.where(DOCUMENT_ACTIONS.c.action.in_(list(kinds)))
     if pending_only:
-        q = q.where(DocumentActionRow.reflected_at.is_(None))
-    q = q.order_by(DocumentActionRow.publication_date.desc(), DocumentActionRow.id.desc())
-    return [_action_info(r) for r in session.scalars(q)]
+        q = q.where(DOCUMENT_ACTIONS.c.reflected_at.is_(None))
+    q = q.order_by(DOCUMENT_ACTIONS.c.publication_date.desc(), DOCUMENT_ACTIONS.c.id.desc())
+    return [_action_info(r) for r in conn.execute(q)]
 
 
-def _action_info(row: DocumentActionRow) -> ActionInfo:
+def _action_info(row: Row[Any]) -> ActionInfo:
     return ActionInfo(
         key=row.key,
         document_number=row.document_number,
@@ -306,14 +319,14 @@ def _action_info(row: DocumentActionRow) -> ActionInfo:
     )
 
 
-def mark_reflected(session: Session, key: str, *, now: datetime, by: str) -> bool:
+def mark_reflected(conn: Connection, key: str, *, now: datetime, by: str) -> bool:
     """Record that the CSL carries an action out; False when it was already recorded."""
-    row = session.scalars(select(DocumentActionRow).where(DocumentActionRow.key == key)).first()
-    if row is None or row.reflected_at is not None:
-        return False
-    row.reflected_at, row.reflected_by = now, by
-    session.flush()
-    return True
+    result = conn.execute(
+        update(DOCUMENT_ACTIONS)
+        .where(DOCUMENT_ACTIONS.c.key == key, DOCUMENT_ACTIONS.c.reflected_at.is_(None))
+        .values(reflected_at=now, reflected_by=by)
+    )
+    return bool(result.rowcount)
 
 
 def _text(value: Any) -> str | None:
@@ -338,40 +351,40 @@ def _timestamp(value: str | None) -> datetime | None:
     return when if when.tzinfo else None
 
 
-def first_good_snapshot_at(session: Session, source: str) -> datetime | None:
+def first_good_snapshot_at(conn: Connection, source: str) -> datetime | None:
     """Since when a source's list has been watched (its first good snapshot's date)."""
-    return session.scalar(
-        select(SnapshotRow.effective_at)
-        .where(SnapshotRow.source == source, SnapshotRow.status == "ok")
-        .order_by(SnapshotRow.effective_at, SnapshotRow.id)
+    return conn.scalar(
+        select(SNAPSHOTS.c.effective_at)
+        .where(SNAPSHOTS.c.source == source, SNAPSHOTS.c.status == "ok")
+        .order_by(SNAPSHOTS.c.effective_at, SNAPSHOTS.c.id)
         .limit(1)
     )
 
 
-def current_list(session: Session, source: str, list_code: str) -> list[Entry]:
+def current_list(conn: Connection, source: str, list_code: str) -> list[Entry]:
     """The current entries of one list of a source (e.g. the CSL's Entity List rows)."""
-    rows = session.scalars(
-        select(EntryVersionRow.data).where(
-            EntryVersionRow.source == source,
-            EntryVersionRow.list_code == list_code,
-            EntryVersionRow.valid_to_snapshot.is_(None),
+    rows = conn.scalars(
+        select(ENTRY_VERSIONS.c.data).where(
+            ENTRY_VERSIONS.c.source == source,
+            ENTRY_VERSIONS.c.list_code == list_code,
+            ENTRY_VERSIONS.c.valid_to_snapshot.is_(None),
         )
     )
     return [Entry.from_dict(d) for d in rows]
 
 
-def lead_times(session: Session, *, limit: int = 50) -> list[dict[str, Any]]:
+def lead_times(conn: Connection, *, limit: int = 50) -> list[dict[str, Any]]:
     """Documents seen on public inspection and then published, newest publication first."""
     q = (
-        select(DocumentRow)
+        select(DOCUMENTS)
         .where(
-            DocumentRow.public_inspection_seen.is_not(None), DocumentRow.published_seen.is_not(None)
+            DOCUMENTS.c.public_inspection_seen.is_not(None), DOCUMENTS.c.published_seen.is_not(None)
         )
-        .order_by(DocumentRow.published_seen.desc(), DocumentRow.document_number.desc())
+        .order_by(DOCUMENTS.c.published_seen.desc(), DOCUMENTS.c.document_number.desc())
         .limit(limit)
     )
     out = []
-    for row in session.scalars(q):
+    for row in conn.execute(q):
         info = _document_info(row)
         out.append(
             {

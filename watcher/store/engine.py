@@ -1,4 +1,6 @@
-"""Engine, sessions and migrations. One transaction per pipeline run."""
+"""Engine, connections and migrations. One transaction per pipeline run.
+
+The store speaks SQLAlchemy Core on a `Connection` (no ORM: see `tables.py`)."""
 
 from __future__ import annotations
 
@@ -8,9 +10,8 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str) -> Engine:
@@ -32,27 +33,24 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
-
-
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Commit on success, roll back on any error: nothing half-written."""
-    session = factory()
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One connection and its transaction: commit on success, roll back on any error, so
+    nothing is half-written. (The engine is the connection factory a `Runtime` holds.)"""
+    conn = engine.connect()
     try:
-        yield session
-        session.commit()
+        yield conn
+        conn.commit()
     except BaseException:
-        session.rollback()
+        conn.rollback()
         raise
     finally:
-        session.close()
+        conn.close()
 
 
-def ping(session: Session) -> None:
+def ping(conn: Connection) -> None:
     """Raise unless the database answers (readiness)."""
-    session.execute(text("SELECT 1"))
+    conn.execute(text("SELECT 1"))
 
 
 def alembic_config(engine: Engine) -> Any:

@@ -11,15 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast, func, literal, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Connection, Select, String, cast, func, literal, or_, select
 
 from watcher.models import Entry
 from watcher.store.records import EntryRecord, entry_dict
-from watcher.store.tables import EntryVersionRow, SnapshotRow
+from watcher.store.tables import ENTRY_VERSIONS, SNAPSHOTS
 
-_From = aliased(SnapshotRow)
-_To = aliased(SnapshotRow)
+_From = SNAPSHOTS.alias("from_snapshot")  # the snapshot that opened a version
+_To = SNAPSHOTS.alias("to_snapshot")  # and the one that closed it
 
 
 def like_pattern(term: str) -> str:
@@ -32,42 +31,42 @@ def _listing(
     columns: Select[Any], source: str, as_of: datetime | None, search: str | None
 ) -> Select[Any]:
     """`columns` restricted to the versions on `source`'s list at `as_of` (None: now)."""
-    q = columns.join(_From, _From.id == EntryVersionRow.valid_from_snapshot).where(
-        EntryVersionRow.source == source
+    q = columns.join(_From, _From.c.id == ENTRY_VERSIONS.c.valid_from_snapshot).where(
+        ENTRY_VERSIONS.c.source == source
     )
     if as_of is None:
-        q = q.where(EntryVersionRow.valid_to_snapshot.is_(None))
+        q = q.where(ENTRY_VERSIONS.c.valid_to_snapshot.is_(None))
     else:
-        q = q.outerjoin(_To, _To.id == EntryVersionRow.valid_to_snapshot).where(
-            _From.effective_at < as_of, or_(_To.id.is_(None), _To.effective_at >= as_of)
+        q = q.outerjoin(_To, _To.c.id == ENTRY_VERSIONS.c.valid_to_snapshot).where(
+            _From.c.effective_at < as_of, or_(_To.c.id.is_(None), _To.c.effective_at >= as_of)
         )
     if search:
         pattern = like_pattern(search)
         matched: ColumnElement[bool] = or_(
-            func.lower(EntryVersionRow.name).like(pattern, escape="\\"),
-            func.lower(cast(EntryVersionRow.data, String)).like(pattern, escape="\\"),
+            func.lower(ENTRY_VERSIONS.c.name).like(pattern, escape="\\"),
+            func.lower(cast(ENTRY_VERSIONS.c.data, String)).like(pattern, escape="\\"),
         )
         q = q.where(matched)
     return q
 
 
 def _rows(
-    session: Session, source: str, as_of: datetime | None, search: str | None, limit: int | None
+    conn: Connection, source: str, as_of: datetime | None, search: str | None, limit: int | None
 ) -> list[Any]:
-    valid_to = _To.effective_at if as_of is not None else literal(None)
+    valid_to = _To.c.effective_at if as_of is not None else literal(None)
     q = _listing(
-        select(EntryVersionRow.id, EntryVersionRow.data, _From.effective_at, valid_to),
+        select(ENTRY_VERSIONS.c.id, ENTRY_VERSIONS.c.data, _From.c.effective_at, valid_to),
         source,
         as_of,
         search,
-    ).order_by(EntryVersionRow.list_code, EntryVersionRow.name, EntryVersionRow.key)
+    ).order_by(ENTRY_VERSIONS.c.list_code, ENTRY_VERSIONS.c.name, ENTRY_VERSIONS.c.key)
     if limit:
         q = q.limit(limit)
-    return list(session.execute(q))
+    return list(conn.execute(q))
 
 
 def entries_as_of(
-    session: Session,
+    conn: Connection,
     source: str,
     as_of: datetime | None = None,
     search: str | None = None,
@@ -76,12 +75,12 @@ def entries_as_of(
     """The list as it stood at `as_of` (exclusive upper bound); the current list when None."""
     return [
         EntryRecord(Entry.from_dict(data), version_id, valid_from, valid_to)
-        for version_id, data, valid_from, valid_to in _rows(session, source, as_of, search, limit)
+        for version_id, data, valid_from, valid_to in _rows(conn, source, as_of, search, limit)
     ]
 
 
 def entry_rows(
-    session: Session,
+    conn: Connection,
     source: str,
     as_of: datetime | None = None,
     search: str | None = None,
@@ -90,7 +89,7 @@ def entry_rows(
     """`entries_as_of` as `EntryRecord.to_dict()` objects, built straight from the stored JSON:
     a whole list is thousands of rows, and Entry objects would only be turned back into dicts."""
     out = []
-    for _id, data, valid_from, valid_to in _rows(session, source, as_of, search, limit):
+    for _id, data, valid_from, valid_to in _rows(conn, source, as_of, search, limit):
         row = entry_dict(data)
         row["valid_from"] = valid_from.isoformat()
         row["valid_to"] = valid_to.isoformat() if valid_to else None
@@ -99,8 +98,8 @@ def entry_rows(
 
 
 def count_entries(
-    session: Session, source: str, as_of: datetime | None = None, search: str | None = None
+    conn: Connection, source: str, as_of: datetime | None = None, search: str | None = None
 ) -> int:
     """How many entries `entries_as_of` would list without a limit."""
-    q = _listing(select(func.count()).select_from(EntryVersionRow), source, as_of, search)
-    return int(session.scalar(q) or 0)
+    q = _listing(select(func.count()).select_from(ENTRY_VERSIONS), source, as_of, search)
+    return int(conn.scalar(q) or 0)

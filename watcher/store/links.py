@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, insert, or_, select
 
 from watcher.store.documents import FR_SOURCE, ActionInfo
-from watcher.store.tables import DocumentRow, LinkRow
+from watcher.store.tables import DOCUMENTS, LINKS
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ class LinkInfo:
 
 
 def add_link(
-    session: Session,
+    conn: Connection,
     action: ActionInfo,
     *,
     target_source: str,
@@ -63,15 +62,15 @@ def add_link(
     now: datetime,
 ) -> bool:
     """One link row; an existing (action, change) pair is left alone."""
-    exists = session.scalar(
-        select(LinkRow.id).where(
-            LinkRow.action_key == action.key, LinkRow.target_change_id == change_id
+    exists = conn.scalar(
+        select(LINKS.c.id).where(
+            LINKS.c.action_key == action.key, LINKS.c.target_change_id == change_id
         )
     )
     if exists is not None:
         return False
-    session.add(
-        LinkRow(
+    conn.execute(
+        insert(LINKS).values(
             document_number=action.document_number,
             action_key=action.key,
             action=action.action,
@@ -83,36 +82,37 @@ def add_link(
             linked_at=now,
         )
     )
-    session.flush()
     return True
 
 
-def linked_sources(session: Session, action_keys: Sequence[str]) -> set[tuple[str, str]]:
+def linked_sources(conn: Connection, action_keys: Sequence[str]) -> set[tuple[str, str]]:
     """(action key, target source) pairs already linked: one link per action and list."""
     out: set[tuple[str, str]] = set()
     for start in range(0, len(action_keys), 500):
         chunk = list(action_keys[start : start + 500])
-        rows = session.execute(
-            select(LinkRow.action_key, LinkRow.target_source).where(LinkRow.action_key.in_(chunk))
+        rows = conn.execute(
+            select(LINKS.c.action_key, LINKS.c.target_source).where(LINKS.c.action_key.in_(chunk))
         )
         out.update((k, s) for k, s in rows)
     return out
 
 
-def links_for(session: Session, source: str, key: str) -> list[LinkInfo]:
+def links_for(conn: Connection, source: str, key: str) -> list[LinkInfo]:
     """Links of one entry: an FR document or action key, or a CSL / eCFR entry key."""
-    q = select(LinkRow, DocumentRow).outerjoin(
-        DocumentRow, DocumentRow.document_number == LinkRow.document_number
+    doc = (DOCUMENTS.c.title, DOCUMENTS.c.html_url, DOCUMENTS.c.publication_date)
+    q = select(LINKS, *(c.label(f"document_{c.name}") for c in doc)).outerjoin(
+        DOCUMENTS, DOCUMENTS.c.document_number == LINKS.c.document_number
     )
     if source == FR_SOURCE:
-        q = q.where(or_(LinkRow.action_key == key, LinkRow.document_number == key))
+        q = q.where(or_(LINKS.c.action_key == key, LINKS.c.document_number == key))
     else:
-        q = q.where(LinkRow.target_source == source, LinkRow.target_key == key)
-    rows = session.execute(q.order_by(LinkRow.linked_at, LinkRow.id)).all()
-    return [_link_info(link, doc) for link, doc in rows]
+        q = q.where(LINKS.c.target_source == source, LINKS.c.target_key == key)
+    rows = conn.execute(q.order_by(LINKS.c.linked_at, LINKS.c.id)).all()
+    return [_link_info(row) for row in rows]
 
 
-def _link_info(link: LinkRow, doc: DocumentRow | None) -> LinkInfo:
+def _link_info(link: Row[Any]) -> LinkInfo:
+    """A link row with its document's `document_*` columns (None without a document)."""
     return LinkInfo(
         document_number=link.document_number,
         action_key=link.action_key,
@@ -123,7 +123,7 @@ def _link_info(link: LinkRow, doc: DocumentRow | None) -> LinkInfo:
         target_kind=link.target_kind,
         method=link.method,
         linked_at=link.linked_at,
-        document_title=doc.title if doc else None,
-        html_url=doc.html_url if doc else None,
-        publication_date=doc.publication_date if doc else None,
+        document_title=link.document_title,
+        html_url=link.document_html_url,
+        publication_date=link.document_publication_date,
     )

@@ -16,11 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import Engine, delete, insert, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
-from watcher.store.tables import LockRow
+from watcher.store.tables import LOCKS
 
 LEASE = timedelta(hours=1)
 log = logging.getLogger(__name__)
@@ -34,10 +33,7 @@ def lock_key(name: str) -> int:
 
 
 @contextmanager
-def source_lock(
-    sessions: sessionmaker[Session], name: str, holder: str, now: datetime
-) -> Iterator[bool]:
-    engine = sessions.kw["bind"]
+def source_lock(engine: Engine, name: str, holder: str, now: datetime) -> Iterator[bool]:
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             key = lock_key(name)
@@ -51,18 +47,16 @@ def source_lock(
                         conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                         conn.commit()
         return
-    got = _take_lease(sessions, f"source:{name}", holder, now)
+    got = _take_lease(engine, f"source:{name}", holder, now)
     try:
         yield got
     finally:
         if got:
-            with _release_quietly(name), sessions() as session:
-                session.execute(
-                    delete(LockRow).where(
-                        LockRow.name == f"source:{name}", LockRow.holder == holder
-                    )
+            with _release_quietly(name), engine.connect() as conn:
+                conn.execute(
+                    delete(LOCKS).where(LOCKS.c.name == f"source:{name}", LOCKS.c.holder == holder)
                 )
-                session.commit()
+                conn.commit()
 
 
 @contextmanager
@@ -75,9 +69,9 @@ def _release_quietly(name: str) -> Iterator[None]:
         log.warning("could not release the lock of %s: %s", name, type(exc).__name__)
 
 
-def _take_lease(sessions: sessionmaker[Session], lock: str, holder: str, now: datetime) -> bool:
-    with sessions() as session:
-        row = session.scalars(select(LockRow).where(LockRow.name == lock)).first()
+def _take_lease(engine: Engine, lock: str, holder: str, now: datetime) -> bool:
+    with engine.connect() as conn:
+        row = conn.execute(select(LOCKS).where(LOCKS.c.name == lock)).first()
         if (
             row is not None
             and row.expires_at > now
@@ -85,14 +79,15 @@ def _take_lease(sessions: sessionmaker[Session], lock: str, holder: str, now: da
             and not holder_gone(row.holder)
         ):
             return False
-        if row is not None:
-            session.delete(row)
-            session.flush()
-        session.add(LockRow(name=lock, holder=holder, expires_at=now + LEASE))
         try:
-            session.commit()
+            if row is not None:  # only the lease read above: a racer's new lease stays
+                conn.execute(
+                    delete(LOCKS).where(LOCKS.c.name == lock, LOCKS.c.holder == row.holder)
+                )
+            conn.execute(insert(LOCKS).values(name=lock, holder=holder, expires_at=now + LEASE))
+            conn.commit()
         except IntegrityError:
-            session.rollback()
+            conn.rollback()
             return False
     return True
 
@@ -104,10 +99,9 @@ _SQLITE_TURN = threading.RLock()
 
 
 @contextmanager
-def sqlite_turn(sessions: sessionmaker[Session]) -> Iterator[None]:
+def sqlite_turn(engine: Engine) -> Iterator[None]:
     """Exclusive use of the database for one thread when it is SQLite; free otherwise."""
-    engine = sessions.kw.get("bind")
-    if engine is None or engine.dialect.name != "sqlite":
+    if engine.dialect.name != "sqlite":
         yield
         return
     with _SQLITE_TURN:

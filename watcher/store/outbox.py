@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from watcher.matching.matcher import Match
-from watcher.store.tables import AlertRow, MatchRow
+from watcher.store.tables import ALERTS, MATCHES
 
 STATUSES = ("pending", "sent", "failed", "dead")
 
@@ -68,26 +67,28 @@ class AlertInfo:
         }
 
 
-def add_matches(session: Session, change_id: int, matches: Sequence[Match]) -> None:
+def add_matches(conn: Connection, change_id: int, matches: Sequence[Match]) -> None:
     """The watchlist matches found on one stored change."""
-    for m in matches:
-        session.add(
-            MatchRow(
-                change_id=change_id,
-                watch=m.watch,
-                watch_kind=m.kind,
-                score=float(m.score),
-                method=m.method,
-                matched_name=m.matched_name,
-                matched_text=m.matched_text,
-                tags=list(m.tags),
-                reason=m.reason,
-            )
-        )
+    rows = [
+        {
+            "change_id": change_id,
+            "watch": m.watch,
+            "watch_kind": m.kind,
+            "score": float(m.score),
+            "method": m.method,
+            "matched_name": m.matched_name,
+            "matched_text": m.matched_text,
+            "tags": list(m.tags),
+            "reason": m.reason,
+        }
+        for m in matches
+    ]
+    if rows:
+        conn.execute(insert(MATCHES), rows)
 
 
 def queue_alert(
-    session: Session,
+    conn: Connection,
     subscriber: str,
     key: str,
     kind: str,
@@ -96,12 +97,12 @@ def queue_alert(
     change_id: int | None = None,
 ) -> int:
     """Insert one outbox row; an existing key means it is already queued (returns 0)."""
-    if session.scalar(select(AlertRow.id).where(AlertRow.idempotency_key == key)) is not None:
+    if conn.scalar(select(ALERTS.c.id).where(ALERTS.c.idempotency_key == key)) is not None:
         return 0
     try:
-        with session.begin_nested():
-            session.add(
-                AlertRow(
+        with conn.begin_nested():  # a lost race rolls back this insert only
+            conn.execute(
+                insert(ALERTS).values(
                     subscriber=subscriber,
                     change_id=change_id,
                     idempotency_key=key,
@@ -118,11 +119,11 @@ def queue_alert(
     return 1
 
 
-def list_alerts(session: Session, status: str | None = None, limit: int = 200) -> list[AlertInfo]:
+def list_alerts(conn: Connection, status: str | None = None, limit: int = 200) -> list[AlertInfo]:
     """Alerts, newest first."""
-    q = select(AlertRow).order_by(AlertRow.id.desc()).limit(limit)
+    q = select(ALERTS).order_by(ALERTS.c.id.desc()).limit(limit)
     if status:
-        q = q.where(AlertRow.status == status)
+        q = q.where(ALERTS.c.status == status)
     return [
         AlertInfo(
             id=a.id,
@@ -137,12 +138,12 @@ def list_alerts(session: Session, status: str | None = None, limit: int = 200) -
             last_error=a.last_error,
             key=a.idempotency_key,
         )
-        for a in session.scalars(q)
+        for a in conn.execute(q)
     ]
 
 
 def claim_due(
-    session: Session,
+    conn: Connection,
     digests: Mapping[str, datetime],
     limit: int,
     now: datetime,
@@ -159,97 +160,91 @@ def claim_due(
     """
     q = (
         select(
-            AlertRow.id,
-            AlertRow.subscriber,
-            AlertRow.kind,
-            AlertRow.payload,
-            AlertRow.attempts,
-            AlertRow.created_at,
+            ALERTS.c.id,
+            ALERTS.c.subscriber,
+            ALERTS.c.kind,
+            ALERTS.c.payload,
+            ALERTS.c.attempts,
+            ALERTS.c.created_at,
         )
         .where(_due(now), _released(digests))
-        .order_by(AlertRow.id)
+        .order_by(ALERTS.c.id)
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql":
         # the rows are locked until commit: one UPDATE leases them all
-        rows = session.execute(q.with_for_update(skip_locked=True)).all()
-        session.execute(
-            update(AlertRow)
-            .where(AlertRow.id.in_([r.id for r in rows]))
+        rows = conn.execute(q.with_for_update(skip_locked=True)).all()
+        conn.execute(
+            update(ALERTS)
+            .where(ALERTS.c.id.in_([r.id for r in rows]))
             .values(next_attempt_at=lease_until, claimed_by=holder)
-            .execution_options(synchronize_session=False)
         )
         return [Claimed(*row) for row in rows]
     claimed = []
-    for row in session.execute(q).all():
-        won = session.execute(
-            update(AlertRow)
-            .where(AlertRow.id == row.id, _due(now))
+    for row in conn.execute(q).all():
+        won = conn.execute(
+            update(ALERTS)
+            .where(ALERTS.c.id == row.id, _due(now))
             .values(next_attempt_at=lease_until, claimed_by=holder)
-            .execution_options(synchronize_session=False)
         )
         if getattr(won, "rowcount", 0) == 1:
             claimed.append(Claimed(*row))
     return claimed
 
 
-def release_claims(session: Session, host: str, alive: Callable[[int], bool], now: datetime) -> int:
+def release_claims(conn: Connection, host: str, alive: Callable[[int], bool], now: datetime) -> int:
     """Leases held by processes of this host that no longer exist are due again at once
     (a run killed after claiming would otherwise delay its alerts until the lease ran out)."""
-    q = select(AlertRow.id, AlertRow.claimed_by).where(
-        AlertRow.status.in_(("pending", "failed")),
-        AlertRow.next_attempt_at > now,
-        AlertRow.claimed_by.like(f"{host}:%"),
+    q = select(ALERTS.c.id, ALERTS.c.claimed_by).where(
+        ALERTS.c.status.in_(("pending", "failed")),
+        ALERTS.c.next_attempt_at > now,
+        ALERTS.c.claimed_by.like(f"{host}:%"),
     )
     dead = [
         row.id
-        for row in session.execute(q)
+        for row in conn.execute(q)
         if not (pid := row.claimed_by.rsplit(":", 1)[-1]).isdigit() or not alive(int(pid))
     ]
     if dead:
-        session.execute(
-            update(AlertRow)
-            .where(AlertRow.id.in_(dead), AlertRow.next_attempt_at > now)
+        conn.execute(
+            update(ALERTS)
+            .where(ALERTS.c.id.in_(dead), ALERTS.c.next_attempt_at > now)
             .values(next_attempt_at=now, claimed_by=None)
-            .execution_options(synchronize_session=False)
         )
     return len(dead)
 
 
-def count_held(session: Session, digests: Mapping[str, datetime], now: datetime) -> int:
+def count_held(conn: Connection, digests: Mapping[str, datetime], now: datetime) -> int:
     """Due alerts waiting for their subscriber's next digest time."""
     if not digests:
         return 0
     held = or_(
-        *(and_(AlertRow.subscriber == n, AlertRow.created_at >= b) for n, b in digests.items())
+        *(and_(ALERTS.c.subscriber == n, ALERTS.c.created_at >= b) for n, b in digests.items())
     )
-    q = select(func.count()).select_from(AlertRow).where(_due(now), held)
-    return int(session.scalar(q) or 0)
+    q = select(func.count()).select_from(ALERTS).where(_due(now), held)
+    return int(conn.scalar(q) or 0)
 
 
-def update_alert(session: Session, alert_id: int, values: Mapping[str, Any]) -> None:
+def update_alert(conn: Connection, alert_id: int, values: Mapping[str, Any]) -> None:
     """Record one delivery attempt's result (status, attempts, error, next attempt)."""
-    session.execute(
-        update(AlertRow)
-        .where(AlertRow.id == alert_id)
-        .values(**{"claimed_by": None, **values})
-        .execution_options(synchronize_session=False)
+    conn.execute(
+        update(ALERTS).where(ALERTS.c.id == alert_id).values(**{"claimed_by": None, **values})
     )
 
 
-def retry_alerts(session: Session, ids: Sequence[int] | None, now: datetime) -> int:
+def retry_alerts(conn: Connection, ids: Sequence[int] | None, now: datetime) -> int:
     """Re-queue dead (or failed) alerts: `watcher alerts retry`."""
-    q = update(AlertRow).where(AlertRow.status.in_(("dead", "failed")))
+    q = update(ALERTS).where(ALERTS.c.status.in_(("dead", "failed")))
     if ids:
-        q = q.where(AlertRow.id.in_(list(ids)))
-    result = session.execute(
+        q = q.where(ALERTS.c.id.in_(list(ids)))
+    result = conn.execute(
         q.values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
-    return and_(AlertRow.status.in_(("pending", "failed")), AlertRow.next_attempt_at <= now)
+    return and_(ALERTS.c.status.in_(("pending", "failed")), ALERTS.c.next_attempt_at <= now)
 
 
 def _released(digests: Mapping[str, datetime]) -> ColumnElement[bool]:
@@ -257,6 +252,6 @@ def _released(digests: Mapping[str, datetime]) -> ColumnElement[bool]:
     if not digests:
         return true()
     return or_(
-        AlertRow.subscriber.not_in(list(digests)),
-        *(and_(AlertRow.subscriber == n, AlertRow.created_at < b) for n, b in digests.items()),
+        ALERTS.c.subscriber.not_in(list(digests)),
+        *(and_(ALERTS.c.subscriber == n, ALERTS.c.created_at < b) for n, b in digests.items()),
     )

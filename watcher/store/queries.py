@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Connection, Row, Select, String, and_, cast, func, or_, select
 
 from watcher.config import Settings
 from watcher.health import enabled_sources, staleness
@@ -19,18 +18,20 @@ from watcher.store.entries import entries_as_of as entries_as_of  # re-exported:
 from watcher.store.entries import like_pattern as _like
 from watcher.store.records import ChangeInfo, EntryRecord, MatchInfo, SourceStatus
 from watcher.store.snapshots import all_states, count_current
-from watcher.store.tables import ChangeRow, EntryVersionRow, MatchRow, SnapshotRow
+from watcher.store.tables import CHANGES, ENTRY_VERSIONS, MATCHES, SNAPSHOTS
 
-_From = aliased(SnapshotRow)
-_To = aliased(SnapshotRow)
+_From = SNAPSHOTS.alias("from_snapshot")  # the snapshot that opened a version
+_To = SNAPSHOTS.alias("to_snapshot")  # and the one that closed it
+_VALID_FROM = _From.c.effective_at.label("valid_from")
+_VALID_TO = _To.c.effective_at.label("valid_to")
 
 
 def source_statuses(
-    session: Session, settings: Settings, names: Sequence[str], now: datetime
+    conn: Connection, settings: Settings, names: Sequence[str], now: datetime
 ) -> list[SourceStatus]:
     """The `watcher sources` rows for `names` (every known source, in registry order)."""
     enabled = set(enabled_sources(settings))
-    states = {s.source: s for s in all_states(session)}
+    states = {s.source: s for s in all_states(conn)}
     rows = []
     for name in names:
         st = states.get(name)
@@ -45,7 +46,7 @@ def source_statuses(
                 failures=st.consecutive_failures if st else 0,
                 last_error=st.last_error if st else None,
                 stale=name in enabled and staleness(settings, name, last_ok, now) is not None,
-                entries=count_current(session, name),
+                entries=count_current(conn, name),
             )
         )
     return rows
@@ -67,55 +68,55 @@ class ChangeFilter:
 
 
 def _joined() -> Select[Any]:
-    return select(ChangeRow, EntryVersionRow.data).join(
-        EntryVersionRow,
-        EntryVersionRow.id
-        == func.coalesce(ChangeRow.after_version_id, ChangeRow.before_version_id),
+    return select(CHANGES, ENTRY_VERSIONS.c.data).join(
+        ENTRY_VERSIONS,
+        ENTRY_VERSIONS.c.id
+        == func.coalesce(CHANGES.c.after_version_id, CHANGES.c.before_version_id),
     )
 
 
 def _conditions(f: ChangeFilter) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     for column, value in (
-        (ChangeRow.source, f.source),
-        (ChangeRow.kind, f.kind),
-        (ChangeRow.list_code, f.list_code),
-        (ChangeRow.key, f.key),
+        (CHANGES.c.source, f.source),
+        (CHANGES.c.kind, f.kind),
+        (CHANGES.c.list_code, f.list_code),
+        (CHANGES.c.key, f.key),
     ):
         if value:
             out.append(column == value)
     if f.since:
-        out.append(ChangeRow.effective_at >= f.since)
+        out.append(CHANGES.c.effective_at >= f.since)
     if f.until:
-        out.append(ChangeRow.effective_at < f.until)
+        out.append(CHANGES.c.effective_at < f.until)
     if f.watch:
-        out.append(ChangeRow.id.in_(select(MatchRow.change_id).where(MatchRow.watch == f.watch)))
+        out.append(CHANGES.c.id.in_(select(MATCHES.c.change_id).where(MATCHES.c.watch == f.watch)))
     if f.tag:
         tagged = _like(json.dumps(f.tag, ensure_ascii=False))
         out.append(
-            ChangeRow.id.in_(
-                select(MatchRow.change_id).where(
-                    func.lower(cast(MatchRow.tags, String)).like(tagged, escape="\\")
+            CHANGES.c.id.in_(
+                select(MATCHES.c.change_id).where(
+                    func.lower(cast(MATCHES.c.tags, String)).like(tagged, escape="\\")
                 )
             )
         )
     if f.entity:
         pattern = _like(f.entity)
-        watched = select(MatchRow.change_id).where(
-            func.lower(MatchRow.watch).like(pattern, escape="\\")
+        watched = select(MATCHES.c.change_id).where(
+            func.lower(MATCHES.c.watch).like(pattern, escape="\\")
         )
         out.append(
             or_(
-                func.lower(ChangeRow.name).like(pattern, escape="\\"),
-                func.lower(cast(EntryVersionRow.data, String)).like(pattern, escape="\\"),
-                ChangeRow.id.in_(watched),
+                func.lower(CHANGES.c.name).like(pattern, escape="\\"),
+                func.lower(cast(ENTRY_VERSIONS.c.data, String)).like(pattern, escape="\\"),
+                CHANGES.c.id.in_(watched),
             )
         )
     return out
 
 
 def list_changes(
-    session: Session,
+    conn: Connection,
     *,
     source: str | None = None,
     since: datetime | None = None,
@@ -136,46 +137,46 @@ def list_changes(
     f = where or ChangeFilter(source, since, until, entity, kind, list_code)
     q = _joined().where(*_conditions(f))
     if after_id:
-        q = q.where(ChangeRow.id > after_id)
+        q = q.where(CHANGES.c.id > after_id)
     if before:
         at, last = before
         q = q.where(
             or_(
-                ChangeRow.effective_at < at,
-                and_(ChangeRow.effective_at == at, ChangeRow.id < last),
+                CHANGES.c.effective_at < at,
+                and_(CHANGES.c.effective_at == at, CHANGES.c.id < last),
             )
         )
-    q = q.order_by(ChangeRow.effective_at.desc(), ChangeRow.id.desc())
+    q = q.order_by(CHANGES.c.effective_at.desc(), CHANGES.c.id.desc())
     if limit:
         q = q.limit(limit)
-    rows = session.execute(q).all()
-    matches = _matches_for(session, [r[0].id for r in rows])
-    return [_change_info(row, data, matches.get(row.id, ())) for row, data in rows]
+    rows = conn.execute(q).all()
+    matches = _matches_for(conn, [r.id for r in rows])
+    return [_change_info(row, matches.get(row.id, ())) for row in rows]
 
 
-def count_changes(session: Session, where: ChangeFilter) -> list[tuple[str, str, str, int]]:
+def count_changes(conn: Connection, where: ChangeFilter) -> list[tuple[str, str, str, int]]:
     """(UTC day as YYYY-MM-DD, source, list code, changes) for every day with changes."""
-    if session.get_bind().dialect.name == "postgresql":
-        day = func.to_char(func.timezone("UTC", ChangeRow.effective_at), "YYYY-MM-DD")
+    if conn.dialect.name == "postgresql":
+        day = func.to_char(func.timezone("UTC", CHANGES.c.effective_at), "YYYY-MM-DD")
     else:
-        day = func.substr(cast(ChangeRow.effective_at, String), 1, 10)
+        day = func.substr(cast(CHANGES.c.effective_at, String), 1, 10)
     needs_data = bool(where.entity)
-    base = _joined() if needs_data else select(ChangeRow)
+    base = _joined() if needs_data else select(CHANGES)
     q = (
-        base.with_only_columns(day, ChangeRow.source, ChangeRow.list_code, func.count())
+        base.with_only_columns(day, CHANGES.c.source, CHANGES.c.list_code, func.count())
         .where(*_conditions(where))
-        .group_by(day, ChangeRow.source, ChangeRow.list_code)
+        .group_by(day, CHANGES.c.source, CHANGES.c.list_code)
         .order_by(day)
     )
-    return [(str(d), s, c, int(n)) for d, s, c, n in session.execute(q)]
+    return [(str(d), s, c, int(n)) for d, s, c, n in conn.execute(q)]
 
 
-def _matches_for(session: Session, change_ids: Sequence[int]) -> dict[int, tuple[MatchInfo, ...]]:
+def _matches_for(conn: Connection, change_ids: Sequence[int]) -> dict[int, tuple[MatchInfo, ...]]:
     out: dict[int, list[MatchInfo]] = {}
     for start in range(0, len(change_ids), 500):
         chunk = change_ids[start : start + 500]
-        for m in session.scalars(
-            select(MatchRow).where(MatchRow.change_id.in_(chunk)).order_by(MatchRow.score.desc())
+        for m in conn.execute(
+            select(MATCHES).where(MATCHES.c.change_id.in_(chunk)).order_by(MATCHES.c.score.desc())
         ):
             out.setdefault(m.change_id, []).append(
                 MatchInfo(
@@ -192,7 +193,8 @@ def _matches_for(session: Session, change_ids: Sequence[int]) -> dict[int, tuple
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _change_info(row: ChangeRow, data: dict[str, Any], matches: Iterable[MatchInfo]) -> ChangeInfo:
+def _change_info(row: Row[Any], matches: Iterable[MatchInfo]) -> ChangeInfo:
+    """`row`: a change with its entry version's `data` (`_joined`)."""
     return ChangeInfo(
         id=row.id,
         source=row.source,
@@ -200,7 +202,7 @@ def _change_info(row: ChangeRow, data: dict[str, Any], matches: Iterable[MatchIn
         kind=row.kind,
         key=row.key,
         name=row.name,
-        entry=Entry.from_dict(data),
+        entry=Entry.from_dict(row.data),
         field_changes=tuple(row.field_changes or ()),
         detected_at=row.detected_at,
         effective_at=row.effective_at,
@@ -210,31 +212,31 @@ def _change_info(row: ChangeRow, data: dict[str, Any], matches: Iterable[MatchIn
     )
 
 
-def history(session: Session, name: str, limit: int = 500) -> list[dict[str, Any]]:
+def history(conn: Connection, name: str, limit: int = 500) -> list[dict[str, Any]]:
     """Every version of every entry whose name or aliases contain `name`, across all lists."""
     pattern = _like(name)
     q = (
-        select(EntryVersionRow, _From.effective_at, _To.effective_at)
-        .join(_From, _From.id == EntryVersionRow.valid_from_snapshot)
-        .outerjoin(_To, _To.id == EntryVersionRow.valid_to_snapshot)
+        select(ENTRY_VERSIONS, _VALID_FROM, _VALID_TO)
+        .join(_From, _From.c.id == ENTRY_VERSIONS.c.valid_from_snapshot)
+        .outerjoin(_To, _To.c.id == ENTRY_VERSIONS.c.valid_to_snapshot)
         .where(
             or_(
-                func.lower(EntryVersionRow.name).like(pattern, escape="\\"),
-                func.lower(cast(EntryVersionRow.data, String)).like(pattern, escape="\\"),
+                func.lower(ENTRY_VERSIONS.c.name).like(pattern, escape="\\"),
+                func.lower(cast(ENTRY_VERSIONS.c.data, String)).like(pattern, escape="\\"),
             )
         )
-        .order_by(EntryVersionRow.source, EntryVersionRow.key, _From.effective_at)
+        .order_by(ENTRY_VERSIONS.c.source, ENTRY_VERSIONS.c.key, _From.c.effective_at)
         .limit(limit)
     )
     out: list[dict[str, Any]] = []
-    for row, valid_from, valid_to in session.execute(q):
-        changes = session.execute(
+    for row in conn.execute(q).all():
+        changes = conn.execute(
             select(
-                ChangeRow.id, ChangeRow.kind, ChangeRow.effective_at, ChangeRow.field_changes
+                CHANGES.c.id, CHANGES.c.kind, CHANGES.c.effective_at, CHANGES.c.field_changes
             ).where(
                 or_(
-                    ChangeRow.after_version_id == row.id,
-                    and_(ChangeRow.before_version_id == row.id, ChangeRow.kind == "removed"),
+                    CHANGES.c.after_version_id == row.id,
+                    and_(CHANGES.c.before_version_id == row.id, CHANGES.c.kind == "removed"),
                 )
             )
         ).all()
@@ -246,8 +248,8 @@ def history(session: Session, name: str, limit: int = 500) -> list[dict[str, Any
                 "name": row.name,
                 "aliases": row.data.get("aliases", []),
                 "programs": row.data.get("programs", []),
-                "valid_from": valid_from.isoformat(),
-                "valid_to": valid_to.isoformat() if valid_to else None,
+                "valid_from": row.valid_from.isoformat(),
+                "valid_to": row.valid_to.isoformat() if row.valid_to else None,
                 "links": [
                     {
                         "document_number": link.document_number,
@@ -258,7 +260,7 @@ def history(session: Session, name: str, limit: int = 500) -> list[dict[str, Any
                         "linked_key": link.target_key,
                         "linked_kind": link.target_kind,
                     }
-                    for link in links.links_for(session, row.source, row.key)
+                    for link in links.links_for(conn, row.source, row.key)
                 ],
                 "events": [
                     {
@@ -274,24 +276,24 @@ def history(session: Session, name: str, limit: int = 500) -> list[dict[str, Any
     return out
 
 
-def current_all(session: Session) -> list[EntryRecord]:
+def current_all(conn: Connection) -> list[EntryRecord]:
     q = (
-        select(EntryVersionRow, _From.effective_at)
-        .join(_From, _From.id == EntryVersionRow.valid_from_snapshot)
-        .where(EntryVersionRow.valid_to_snapshot.is_(None))
+        select(ENTRY_VERSIONS, _VALID_FROM)
+        .join(_From, _From.c.id == ENTRY_VERSIONS.c.valid_from_snapshot)
+        .where(ENTRY_VERSIONS.c.valid_to_snapshot.is_(None))
     )
-    return [EntryRecord(Entry.from_dict(r.data), r.id, vf, None) for r, vf in session.execute(q)]
+    return [EntryRecord(Entry.from_dict(r.data), r.id, r.valid_from, None) for r in conn.execute(q)]
 
 
-def first_listed(session: Session, source: str, key: str) -> datetime | None:
+def first_listed(conn: Connection, source: str, key: str) -> datetime | None:
     """Since when a key has been continuously on its list (start of the current run of versions)."""
-    rows = session.execute(
-        select(_From.effective_at, _To.effective_at)
-        .select_from(EntryVersionRow)
-        .join(_From, _From.id == EntryVersionRow.valid_from_snapshot)
-        .outerjoin(_To, _To.id == EntryVersionRow.valid_to_snapshot)
-        .where(EntryVersionRow.source == source, EntryVersionRow.key == key)
-        .order_by(_From.effective_at.desc())
+    rows = conn.execute(
+        select(_VALID_FROM, _VALID_TO)
+        .select_from(ENTRY_VERSIONS)
+        .join(_From, _From.c.id == ENTRY_VERSIONS.c.valid_from_snapshot)
+        .outerjoin(_To, _To.c.id == ENTRY_VERSIONS.c.valid_to_snapshot)
+        .where(ENTRY_VERSIONS.c.source == source, ENTRY_VERSIONS.c.key == key)
+        .order_by(_From.c.effective_at.desc())
     ).all()
     since = None
     for start, end in rows:
@@ -301,24 +303,24 @@ def first_listed(session: Session, source: str, key: str) -> datetime | None:
     return since
 
 
-def current_texts(session: Session) -> list[tuple[int, str]]:
+def current_texts(conn: Connection) -> list[tuple[int, str]]:
     """Every current entry version as (id, its stored JSON text): screening prefilters on the
     text and decodes only the few candidates (`versions_by_id`)."""
-    q = select(EntryVersionRow.id, cast(EntryVersionRow.data, String)).where(
-        EntryVersionRow.valid_to_snapshot.is_(None)
+    q = select(ENTRY_VERSIONS.c.id, cast(ENTRY_VERSIONS.c.data, String)).where(
+        ENTRY_VERSIONS.c.valid_to_snapshot.is_(None)
     )
-    return [(i, text or "") for i, text in session.execute(q)]
+    return [(i, text or "") for i, text in conn.execute(q)]
 
 
-def versions_by_id(session: Session, ids: Sequence[int]) -> list[EntryRecord]:
+def versions_by_id(conn: Connection, ids: Sequence[int]) -> list[EntryRecord]:
     out: list[EntryRecord] = []
     for start in range(0, len(ids), 500):
         q = (
-            select(EntryVersionRow, _From.effective_at)
-            .join(_From, _From.id == EntryVersionRow.valid_from_snapshot)
-            .where(EntryVersionRow.id.in_(ids[start : start + 500]))
+            select(ENTRY_VERSIONS, _VALID_FROM)
+            .join(_From, _From.c.id == ENTRY_VERSIONS.c.valid_from_snapshot)
+            .where(ENTRY_VERSIONS.c.id.in_(ids[start : start + 500]))
         )
         out += [
-            EntryRecord(Entry.from_dict(r.data), r.id, vf, None) for r, vf in session.execute(q)
+            EntryRecord(Entry.from_dict(r.data), r.id, r.valid_from, None) for r in conn.execute(q)
         ]
     return out

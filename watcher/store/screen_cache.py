@@ -22,11 +22,10 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import Connection, String, cast, func, select
 from sqlalchemy.engine import URL
-from sqlalchemy.orm import Session
 
-from watcher.store.tables import EntryVersionRow
+from watcher.store.tables import ENTRY_VERSIONS
 
 _FORMAT = "3"  # the tables' shape: a cache of another shape is dropped
 _TABLES = ("entry_names", "keys", "entries", "names", "meta")
@@ -50,13 +49,15 @@ class CacheCleared(Exception):
 CACHE_ERRORS = (OSError, sqlite3.Error, CacheCleared)
 
 
-def current_versions(session: Session) -> list[tuple[int, str]]:
+def current_versions(conn: Connection) -> list[tuple[int, str]]:
     """(version id, content hash) of every current entry: what the cache is checked against.
     Aggregated into one string by the database: 15,000 rows through the ORM cost twice as long,
     and this runs on every `watcher screen`."""
-    pair = cast(EntryVersionRow.id, String) + ":" + EntryVersionRow.content_hash
-    q = select(func.aggregate_strings(pair, ",")).where(EntryVersionRow.valid_to_snapshot.is_(None))
-    text = session.execute(q).scalar_one()
+    pair = cast(ENTRY_VERSIONS.c.id, String) + ":" + ENTRY_VERSIONS.c.content_hash
+    q = select(func.aggregate_strings(pair, ",")).where(
+        ENTRY_VERSIONS.c.valid_to_snapshot.is_(None)
+    )
+    text = conn.execute(q).scalar_one()
     out = []
     for part in text.split(",") if text else ():
         version_id, _, content_hash = part.partition(":")

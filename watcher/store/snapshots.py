@@ -8,29 +8,32 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, Table, func, insert, select, update
 
 from watcher.models import Change, Entry, FetchedFile
 from watcher.store import _bulk as bulk
 from watcher.store.records import CurrentVersion, SnapshotInfo, SourceState, VersionRef
 from watcher.store.tables import (
-    ChangeRow,
-    CheckRow,
-    EntryVersionRow,
-    SnapshotRow,
-    SourceStateRow,
+    CHANGES,
+    CHECKS,
+    ENTRY_VERSIONS,
+    SNAPSHOTS,
+    SOURCE_STATE,
 )
 
 _CHUNK = 500
 
 
-def get_state(session: Session, source: str) -> SourceState:
-    row = session.get(SourceStateRow, source)
+def get_state(conn: Connection, source: str) -> SourceState:
+    row = conn.execute(select(SOURCE_STATE).where(SOURCE_STATE.c.source == source)).first()
     if row is None:
         return SourceState(source=source)
+    return _state(row)
+
+
+def _state(row: Row[Any]) -> SourceState:
     return SourceState(
-        source=source,
+        source=row.source,
         last_check_at=row.last_check_at,
         last_success_at=row.last_success_at,
         validators=dict(row.validators or {}),
@@ -39,13 +42,13 @@ def get_state(session: Session, source: str) -> SourceState:
     )
 
 
-def all_states(session: Session) -> list[SourceState]:
-    rows = session.scalars(select(SourceStateRow).order_by(SourceStateRow.source))
-    return [get_state(session, r.source) for r in rows]
+def all_states(conn: Connection) -> list[SourceState]:
+    rows = conn.execute(select(SOURCE_STATE).order_by(SOURCE_STATE.c.source))
+    return [_state(r) for r in rows]
 
 
 def save_state(
-    session: Session,
+    conn: Connection,
     source: str,
     *,
     checked_at: datetime,
@@ -54,26 +57,26 @@ def save_state(
     validators: Mapping[str, Any] | None = None,
 ) -> SourceState:
     """Record a poll's outcome; failures count up until the next success."""
-    row = session.get(SourceStateRow, source, with_for_update=False)
-    if row is None:
-        row = SourceStateRow(source=source, validators={}, consecutive_failures=0)
-        session.add(row)
-    row.last_check_at = checked_at
+    where = SOURCE_STATE.c.source == source
+    found = conn.execute(select(SOURCE_STATE.c.consecutive_failures).where(where)).first()
+    if found is None:
+        conn.execute(
+            insert(SOURCE_STATE).values(source=source, validators={}, consecutive_failures=0)
+        )
+    failures = found.consecutive_failures if found is not None else 0
+    values: dict[str, Any] = {"last_check_at": checked_at}
     if success:
-        row.last_success_at = checked_at
-        row.consecutive_failures = 0
-        row.last_error = None
+        values.update(last_success_at=checked_at, consecutive_failures=0, last_error=None)
     else:
-        row.consecutive_failures = (row.consecutive_failures or 0) + 1
-        row.last_error = error
+        values.update(consecutive_failures=(failures or 0) + 1, last_error=error)
     if validators is not None:
-        row.validators = dict(validators)
-    session.flush()
-    return get_state(session, source)
+        values["validators"] = dict(validators)
+    conn.execute(update(SOURCE_STATE).where(where).values(values))
+    return get_state(conn, source)
 
 
 def record_check(
-    session: Session,
+    conn: Connection,
     source: str,
     *,
     started_at: datetime,
@@ -85,7 +88,7 @@ def record_check(
     snapshot_id: int | None = None,
     changes: int = 0,
 ) -> int:
-    row = CheckRow(
+    row = dict(
         source=source,
         started_at=started_at,
         duration_ms=duration_ms,
@@ -96,9 +99,7 @@ def record_check(
         snapshot_id=snapshot_id,
         changes=changes,
     )
-    session.add(row)
-    session.flush()
-    return row.id
+    return _insert_id(conn, CHECKS, row)
 
 
 def pack_files(files: Sequence[FetchedFile]) -> bytes:
@@ -123,7 +124,7 @@ def _safe(name: str) -> str:
 
 
 def add_snapshot(
-    session: Session,
+    conn: Connection,
     source: str,
     *,
     files: Sequence[FetchedFile],
@@ -139,7 +140,7 @@ def add_snapshot(
     packed: bytes | None = None,
 ) -> SnapshotInfo:
     """`packed`: `pack_files(files)` when the caller already made it (while parsing)."""
-    row = SnapshotRow(
+    row: dict[str, Any] = dict(
         source=source,
         fetched_at=fetched_at,
         published_at=published_at,
@@ -154,9 +155,8 @@ def add_snapshot(
         warnings=list(warnings)[:200],
         origin=origin,
     )
-    session.add(row)
-    session.flush()
-    return _snapshot_info(row)
+    snapshot_id = _insert_id(conn, SNAPSHOTS, row)
+    return _snapshot_info({**row, "id": snapshot_id})
 
 
 def _file_meta(f: FetchedFile) -> dict[str, Any]:
@@ -171,36 +171,45 @@ def _file_meta(f: FetchedFile) -> dict[str, Any]:
     }
 
 
-def _snapshot_info(row: SnapshotRow) -> SnapshotInfo:
+def _insert_id(conn: Connection, table: Table, row: Mapping[str, Any]) -> int:
+    """Insert one row, return its new id (a column left out takes its table default)."""
+    return int(conn.execute(insert(table).returning(table.c.id), row).scalar_one())
+
+
+# What a SnapshotInfo shows: never the stored bytes (`raw`, megabytes) nor the file list.
+_INFO = [c for c in SNAPSHOTS.c if c.name not in ("raw", "files")]
+
+
+def _snapshot_info(row: Mapping[Any, Any]) -> SnapshotInfo:
     return SnapshotInfo(
-        id=row.id,
-        source=row.source,
-        fetched_at=row.fetched_at,
-        published_at=row.published_at,
-        effective_at=row.effective_at,
-        sha256=row.sha256,
-        raw_size=row.raw_size,
-        record_count=row.record_count,
-        status=row.status,
-        reason=row.reason,
-        origin=row.origin,
-        warnings=tuple(row.warnings or ()),
+        id=row["id"],
+        source=row["source"],
+        fetched_at=row["fetched_at"],
+        published_at=row["published_at"],
+        effective_at=row["effective_at"],
+        sha256=row["sha256"],
+        raw_size=row["raw_size"],
+        record_count=row["record_count"],
+        status=row["status"],
+        reason=row["reason"],
+        origin=row["origin"],
+        warnings=tuple(row["warnings"] or ()),
     )
 
 
-def prune_raw(session: Session, source: str, *, before: datetime, keep_id: int) -> int:
+def prune_raw(conn: Connection, source: str, *, before: datetime, keep_id: int) -> int:
     """Drop the stored bytes of a source's snapshots dated before `before` (`keep_raw`).
 
     The snapshot rows stay, with their hash, size and status, and so does all history derived
     from them; only re-parsing those files becomes impossible. Returns how many were pruned.
     """
-    result = session.execute(
-        update(SnapshotRow)
+    result = conn.execute(
+        update(SNAPSHOTS)
         .where(
-            SnapshotRow.source == source,
-            SnapshotRow.effective_at < before,
-            SnapshotRow.id != keep_id,
-            func.length(SnapshotRow.raw) > 0,
+            SNAPSHOTS.c.source == source,
+            SNAPSHOTS.c.effective_at < before,
+            SNAPSHOTS.c.id != keep_id,
+            func.length(SNAPSHOTS.c.raw) > 0,
         )
         .values(raw=b"")
     )
@@ -208,44 +217,44 @@ def prune_raw(session: Session, source: str, *, before: datetime, keep_id: int) 
 
 
 def latest_snapshot(
-    session: Session, source: str, status: str | None = None
+    conn: Connection, source: str, status: str | None = None
 ) -> SnapshotInfo | None:
-    query = select(SnapshotRow).where(SnapshotRow.source == source)
+    query = select(*_INFO).where(SNAPSHOTS.c.source == source)
     if status:
-        query = query.where(SnapshotRow.status == status)
-    row = session.scalars(
-        query.order_by(SnapshotRow.effective_at.desc(), SnapshotRow.id.desc()).limit(1)
+        query = query.where(SNAPSHOTS.c.status == status)
+    row = conn.execute(
+        query.order_by(SNAPSHOTS.c.effective_at.desc(), SNAPSHOTS.c.id.desc()).limit(1)
     ).first()
-    return _snapshot_info(row) if row else None
+    return _snapshot_info(row._mapping) if row else None
 
 
 def list_snapshots(
-    session: Session, source: str | None = None, limit: int = 200
+    conn: Connection, source: str | None = None, limit: int = 200
 ) -> list[SnapshotInfo]:
-    query = select(SnapshotRow)
+    query = select(*_INFO)
     if source:
-        query = query.where(SnapshotRow.source == source)
-    rows = session.scalars(
-        query.order_by(SnapshotRow.effective_at.desc(), SnapshotRow.id.desc()).limit(limit)
+        query = query.where(SNAPSHOTS.c.source == source)
+    rows = conn.execute(
+        query.order_by(SNAPSHOTS.c.effective_at.desc(), SNAPSHOTS.c.id.desc()).limit(limit)
     )
-    return [_snapshot_info(r) for r in rows]
+    return [_snapshot_info(r._mapping) for r in rows]
 
 
-def current_refs(session: Session, source: str) -> dict[str, VersionRef]:
+def current_refs(conn: Connection, source: str) -> dict[str, VersionRef]:
     """Key -> (version id, content hash) of the open versions: the diff loads data only for
     the entries whose hash differs, so a snapshot with few changes reads few rows."""
     new = tuple.__new__  # VersionRef(...) costs a Python call per row; this is one C call
-    return {row[0]: new(VersionRef, row[1:]) for row in bulk.open_versions(session, source)}
+    return {row[0]: new(VersionRef, row[1:]) for row in bulk.open_versions(conn, source)}
 
 
-def load_versions(session: Session, version_ids: Iterable[int]) -> dict[str, CurrentVersion]:
+def load_versions(conn: Connection, version_ids: Iterable[int]) -> dict[str, CurrentVersion]:
     """The stored entries of the given versions, by key."""
     ids = sorted(version_ids)
     out: dict[str, CurrentVersion] = {}
     for start in range(0, len(ids), _CHUNK):
-        rows = session.execute(
-            select(EntryVersionRow.id, EntryVersionRow.data).where(
-                EntryVersionRow.id.in_(ids[start : start + _CHUNK])
+        rows = conn.execute(
+            select(ENTRY_VERSIONS.c.id, ENTRY_VERSIONS.c.data).where(
+                ENTRY_VERSIONS.c.id.in_(ids[start : start + _CHUNK])
             )
         )
         for version_id, data in rows:
@@ -254,22 +263,22 @@ def load_versions(session: Session, version_ids: Iterable[int]) -> dict[str, Cur
     return out
 
 
-def current_keys(session: Session, source: str) -> frozenset[str]:
+def current_keys(conn: Connection, source: str) -> frozenset[str]:
     """Keys of the open versions only (what paginated sources need to know where to stop)."""
     return frozenset(
-        session.scalars(
-            select(EntryVersionRow.key).where(
-                EntryVersionRow.source == source, EntryVersionRow.valid_to_snapshot.is_(None)
+        conn.scalars(
+            select(ENTRY_VERSIONS.c.key).where(
+                ENTRY_VERSIONS.c.source == source, ENTRY_VERSIONS.c.valid_to_snapshot.is_(None)
             )
         )
     )
 
 
-def count_current(session: Session, source: str) -> int:
+def count_current(conn: Connection, source: str) -> int:
     return (
-        session.scalar(
+        conn.scalar(
             select(func.count()).where(
-                EntryVersionRow.source == source, EntryVersionRow.valid_to_snapshot.is_(None)
+                ENTRY_VERSIONS.c.source == source, ENTRY_VERSIONS.c.valid_to_snapshot.is_(None)
             )
         )
         or 0
@@ -277,7 +286,7 @@ def count_current(session: Session, source: str) -> int:
 
 
 def insert_versions(
-    session: Session, snapshot_id: int, entries: Sequence[Entry], *, want_ids: bool = True
+    conn: Connection, snapshot_id: int, entries: Sequence[Entry], *, want_ids: bool = True
 ) -> dict[str, int]:
     """New versions in bulk (rows proportional to what changed, never a copy per snapshot);
     returns key -> new version id (`{}` when `want_ids` is false: a baseline needs none).
@@ -286,44 +295,42 @@ def insert_versions(
     order makes SQLAlchemy run one statement per row on SQLite, and psycopg re-parse each
     batch's giant multi-VALUES statement: together more than everything else an ingest does.
     """
-    bulk.write_versions(session, snapshot_id, entries)
+    bulk.write_versions(conn, snapshot_id, entries)
     if not want_ids or not entries:
         return {}
     # Versions opened by this snapshot are still open (closing comes before inserting): the
     # (source, valid_to_snapshot) index finds them. Ordered by id, a repeated key keeps the last.
-    found = session.connection().execute(
-        select(EntryVersionRow.key, EntryVersionRow.id)
+    found = conn.execute(
+        select(ENTRY_VERSIONS.c.key, ENTRY_VERSIONS.c.id)
         .where(
-            EntryVersionRow.source.in_(sorted({e.source for e in entries})),
-            EntryVersionRow.valid_to_snapshot.is_(None),
-            EntryVersionRow.valid_from_snapshot == snapshot_id,
+            ENTRY_VERSIONS.c.source.in_(sorted({e.source for e in entries})),
+            ENTRY_VERSIONS.c.valid_to_snapshot.is_(None),
+            ENTRY_VERSIONS.c.valid_from_snapshot == snapshot_id,
         )
-        .order_by(EntryVersionRow.id)
+        .order_by(ENTRY_VERSIONS.c.id)
     )
     return {key: version_id for key, version_id in found}
 
 
-def _insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+def _insert_returning_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
     """Core executemany (batched by SQLAlchemy's insertmanyvalues): the ORM bulk path costs
     a third more per row and gives nothing here."""
-    result = session.execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-    )
+    result = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
     return list(result.scalars().all())
 
 
-def close_versions(session: Session, version_ids: Sequence[int], snapshot_id: int) -> None:
+def close_versions(conn: Connection, version_ids: Sequence[int], snapshot_id: int) -> None:
     for start in range(0, len(version_ids), _CHUNK):
         chunk = list(version_ids[start : start + _CHUNK])
-        session.execute(
-            update(EntryVersionRow)
-            .where(EntryVersionRow.id.in_(chunk))
+        conn.execute(
+            update(ENTRY_VERSIONS)
+            .where(ENTRY_VERSIONS.c.id.in_(chunk))
             .values(valid_to_snapshot=snapshot_id)
         )
 
 
 def apply_changes(
-    session: Session,
+    conn: Connection,
     snapshot: SnapshotInfo,
     current: Mapping[str, VersionRef],
     changes: Sequence[Change],
@@ -343,8 +350,8 @@ def apply_changes(
         if c.before is not None and c.before.key in current
     ]
     new_entries = [c.after for c in changes if c.after is not None]
-    close_versions(session, to_close, snapshot.id)
-    new_ids = insert_versions(session, snapshot.id, new_entries, want_ids=record)
+    close_versions(conn, to_close, snapshot.id)
+    new_ids = insert_versions(conn, snapshot.id, new_entries, want_ids=record)
     if not record:
         return []
     rows = []
@@ -376,7 +383,5 @@ def apply_changes(
         )
     ids: list[int] = []
     for start in range(0, len(rows), _CHUNK):
-        ids.extend(
-            _insert_returning_ids(session, ChangeRow.__table__, rows[start : start + _CHUNK])
-        )
+        ids.extend(_insert_returning_ids(conn, CHANGES, rows[start : start + _CHUNK]))
     return ids

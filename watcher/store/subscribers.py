@@ -4,37 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, delete, insert, select, update
 
 from watcher.config import Settings, SubscriberSettings
-from watcher.store.tables import SubscriberRow
+from watcher.store.tables import SUBSCRIBERS
 
 
-def sync_subscribers(session: Session, settings: Settings) -> None:
-    existing = {r.name: r for r in session.scalars(select(SubscriberRow))}
+def sync_subscribers(conn: Connection, settings: Settings) -> None:
+    existing = dict(conn.execute(select(SUBSCRIBERS.c.name, SUBSCRIBERS.c.origin)).all())
     names = {s.name for s in settings.subscribers}
-    for name, row in existing.items():
-        if row.origin == "config" and name not in names:
-            session.delete(row)
+    gone = [n for n, origin in existing.items() if origin == "config" and n not in names]
+    if gone:
+        conn.execute(delete(SUBSCRIBERS).where(SUBSCRIBERS.c.name.in_(gone)))
     for s in settings.subscribers:
-        row = existing.get(s.name) or SubscriberRow(name=s.name)
-        if row not in existing.values():
-            session.add(row)
-        row.url_env, row.url_file, row.mode, row.digest_at = (
-            s.url_env,
-            s.url_file,
-            s.mode,
-            s.digest_at,
-        )
-        row.filters = _filters(s.tags, s.sources, s.kinds, s.min_score)
-        row.origin = "config"
-    session.flush()
+        values = {
+            "url_env": s.url_env,
+            "url_file": s.url_file,
+            "mode": s.mode,
+            "digest_at": s.digest_at,
+            "filters": _filters(s.tags, s.sources, s.kinds, s.min_score),
+            "origin": "config",
+        }
+        if s.name in existing:
+            conn.execute(update(SUBSCRIBERS).where(SUBSCRIBERS.c.name == s.name).values(values))
+        else:
+            conn.execute(insert(SUBSCRIBERS).values(name=s.name, **values))
 
 
-def subscribers(session: Session) -> list[SubscriberSettings]:
+def subscribers(conn: Connection) -> list[SubscriberSettings]:
     out = []
-    for r in session.scalars(select(SubscriberRow).order_by(SubscriberRow.name)):
+    for r in conn.execute(select(SUBSCRIBERS).order_by(SUBSCRIBERS.c.name)):
         f = r.filters or {}
         out.append(
             SubscriberSettings(
@@ -53,7 +52,7 @@ def subscribers(session: Session) -> list[SubscriberSettings]:
 
 
 def add_subscriber(
-    session: Session,
+    conn: Connection,
     name: str,
     *,
     url_env: str | None,
@@ -65,10 +64,10 @@ def add_subscriber(
     digest_at: str | None = None,
 ) -> bool:
     """Add a CLI subscriber (a digest one when `digest_at` is given); False if the name is taken."""
-    if session.scalars(select(SubscriberRow).where(SubscriberRow.name == name)).first():
+    if conn.scalar(select(SUBSCRIBERS.c.id).where(SUBSCRIBERS.c.name == name)) is not None:
         return False
-    session.add(
-        SubscriberRow(
+    conn.execute(
+        insert(SUBSCRIBERS).values(
             name=name,
             url_env=url_env,
             url_file=url_file,
@@ -81,13 +80,12 @@ def add_subscriber(
     return True
 
 
-def remove_subscriber(session: Session, name: str) -> bool:
+def remove_subscriber(conn: Connection, name: str) -> bool:
     """Remove a CLI-added subscriber; False when there is none by that name."""
-    row = session.scalars(select(SubscriberRow).where(SubscriberRow.name == name)).first()
-    if row is None or row.origin != "cli":
-        return False
-    session.delete(row)
-    return True
+    result = conn.execute(
+        delete(SUBSCRIBERS).where(SUBSCRIBERS.c.name == name, SUBSCRIBERS.c.origin == "cli")
+    )
+    return bool(result.rowcount)
 
 
 def _filters(

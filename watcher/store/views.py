@@ -6,15 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Connection, func, select
 
 from watcher.models import Entry
 from watcher.store.records import EntryRecord
-from watcher.store.tables import AlertRow, EntryVersionRow, SnapshotRow
+from watcher.store.tables import ALERTS, ENTRY_VERSIONS, SNAPSHOTS
 
-_From = aliased(SnapshotRow)
-_To = aliased(SnapshotRow)
+_From = SNAPSHOTS.alias("from_snapshot")  # the snapshot that opened a version
+_To = SNAPSHOTS.alias("to_snapshot")  # and the one that closed it
 
 
 @dataclass(frozen=True)
@@ -26,38 +25,42 @@ class OutboxCount:
     last_error: str | None
 
 
-def versions_of(session: Session, source: str, key: str) -> list[EntryRecord]:
+def versions_of(conn: Connection, source: str, key: str) -> list[EntryRecord]:
     """Every stored version of one entry, oldest first."""
     q = (
-        select(EntryVersionRow, _From.effective_at, _To.effective_at)
-        .join(_From, _From.id == EntryVersionRow.valid_from_snapshot)
-        .outerjoin(_To, _To.id == EntryVersionRow.valid_to_snapshot)
-        .where(EntryVersionRow.source == source, EntryVersionRow.key == key)
-        .order_by(_From.effective_at, EntryVersionRow.id)
+        select(
+            ENTRY_VERSIONS,
+            _From.c.effective_at.label("valid_from"),
+            _To.c.effective_at.label("valid_to"),
+        )
+        .join(_From, _From.c.id == ENTRY_VERSIONS.c.valid_from_snapshot)
+        .outerjoin(_To, _To.c.id == ENTRY_VERSIONS.c.valid_to_snapshot)
+        .where(ENTRY_VERSIONS.c.source == source, ENTRY_VERSIONS.c.key == key)
+        .order_by(_From.c.effective_at, ENTRY_VERSIONS.c.id)
     )
     return [
-        EntryRecord(Entry.from_dict(row.data), row.id, valid_from, valid_to)
-        for row, valid_from, valid_to in session.execute(q)
+        EntryRecord(Entry.from_dict(row.data), row.id, row.valid_from, row.valid_to)
+        for row in conn.execute(q)
     ]
 
 
-def outbox_counts(session: Session) -> list[OutboxCount]:
+def outbox_counts(conn: Connection) -> list[OutboxCount]:
     """Alerts per subscriber and status, with the next retry and the latest error of each."""
     q = (
         select(
-            AlertRow.subscriber,
-            AlertRow.status,
+            ALERTS.c.subscriber,
+            ALERTS.c.status,
             func.count(),
-            func.min(AlertRow.next_attempt_at),
-            func.max(AlertRow.id),
+            func.min(ALERTS.c.next_attempt_at),
+            func.max(ALERTS.c.id),
         )
-        .group_by(AlertRow.subscriber, AlertRow.status)
-        .order_by(AlertRow.subscriber, AlertRow.status)
+        .group_by(ALERTS.c.subscriber, ALERTS.c.status)
+        .order_by(ALERTS.c.subscriber, ALERTS.c.status)
     )
-    rows = session.execute(q).all()
+    rows = conn.execute(q).all()
     errors = dict(
-        session.execute(
-            select(AlertRow.id, AlertRow.last_error).where(AlertRow.id.in_([r[4] for r in rows]))
+        conn.execute(
+            select(ALERTS.c.id, ALERTS.c.last_error).where(ALERTS.c.id.in_([r[4] for r in rows]))
         ).all()
     )
     return [
@@ -67,8 +70,8 @@ def outbox_counts(session: Session) -> list[OutboxCount]:
     ]  # fmt: skip
 
 
-def lists_stamp(session: Session) -> tuple[int, int]:
+def lists_stamp(conn: Connection) -> tuple[int, int]:
     """Changes whenever a list may have changed (newest snapshot and version ids): a cache key."""
-    newest = session.scalar(select(func.max(SnapshotRow.id))) or 0
-    version = session.scalar(select(func.max(EntryVersionRow.id))) or 0
+    newest = conn.scalar(select(func.max(SNAPSHOTS.c.id))) or 0
+    version = conn.scalar(select(func.max(ENTRY_VERSIONS.c.id))) or 0
     return int(newest), int(version)

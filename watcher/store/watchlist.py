@@ -10,13 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 
 from watcher.config import Settings
 from watcher.matching.matcher import load_default_watchlist
 from watcher.models import WatchEntity
-from watcher.store.tables import WatchEntityRow
+from watcher.store.tables import WATCH_ENTITIES
 
 _BATCH = 5000
 
@@ -42,7 +41,7 @@ class WatchRecord:
         }
 
 
-def sync_watchlist(session: Session, settings: Settings) -> int:
+def sync_watchlist(conn: Connection, settings: Settings) -> int:
     """Config and bundled entries into the table; CLI-added entries are left alone."""
     wanted: dict[str, tuple[WatchEntity, str]] = {}
     if settings.include_default_watchlist:
@@ -50,51 +49,66 @@ def sync_watchlist(session: Session, settings: Settings) -> int:
         wanted.update((e.name, (e, "default")) for e in entities)
     for w in settings.watchlist:
         wanted[w.name] = (w, "config")
-    existing = {r.name: r for r in session.scalars(select(WatchEntityRow))}
-    for name, row in existing.items():
-        if row.origin in ("config", "default") and name not in wanted:
-            session.delete(row)
+    table = WATCH_ENTITIES
+    existing = {r.name: r._mapping for r in conn.execute(select(table))}
+    gone = [
+        name
+        for name, row in existing.items()
+        if row["origin"] in ("config", "default") and name not in wanted
+    ]
+    if gone:
+        conn.execute(delete(table).where(table.c.name.in_(gone)))
+    inserts = []
     for name, (w, origin) in wanted.items():
         found = existing.get(name)
-        if found is not None and found.origin == "cli":
+        if found is not None and found["origin"] == "cli":
             continue
-        row = found or WatchEntityRow(name=name)
+        values = {
+            "aliases": list(w.aliases),
+            "tags": list(w.tags),
+            "country": w.country,
+            "entity_type": w.entity_type,
+            "notes": w.notes,
+            "origin": origin,
+        }
         if found is None:
-            session.add(row)
-        row.aliases, row.tags, row.country = list(w.aliases), list(w.tags), w.country
-        row.entity_type, row.notes, row.origin = w.entity_type, w.notes, origin
-    session.flush()
+            inserts.append({"name": name, **values})
+        elif any(found[k] != v for k, v in values.items()):  # most syncs change nothing
+            conn.execute(update(table).where(table.c.id == found["id"]).values(values))
+    if inserts:
+        conn.execute(insert(table), inserts)
     return len(wanted)
 
 
-def list_watch(session: Session) -> list[WatchRecord]:
+def list_watch(conn: Connection) -> list[WatchRecord]:
     """Every tracked entity, by name."""
-    rows = session.scalars(select(WatchEntityRow).order_by(WatchEntityRow.name))
+    rows = conn.execute(select(WATCH_ENTITIES).order_by(WATCH_ENTITIES.c.name))
     return [WatchRecord(_entity(r), r.origin) for r in rows]
 
 
-def watch_entities(session: Session) -> list[WatchEntity]:
+def watch_entities(conn: Connection) -> list[WatchEntity]:
     """What the matcher is built from."""
-    return [r.entity for r in list_watch(session)]
+    return [r.entity for r in list_watch(conn)]
 
 
-def upsert_watch(session: Session, w: WatchEntity) -> None:
+def upsert_watch(conn: Connection, w: WatchEntity) -> None:
     """Track a name from the CLI (replacing its aliases, tags, country and notes)."""
-    row = session.scalars(select(WatchEntityRow).where(WatchEntityRow.name == w.name)).first()
-    if row is None:
-        row = WatchEntityRow(name=w.name)
-        session.add(row)
-    row.aliases, row.tags, row.country, row.notes, row.origin = (
-        list(w.aliases),
-        list(w.tags),
-        w.country,
-        w.notes,
-        "cli",
-    )
+    values = {
+        "aliases": list(w.aliases),
+        "tags": list(w.tags),
+        "country": w.country,
+        "notes": w.notes,
+        "origin": "cli",
+    }
+    where = WATCH_ENTITIES.c.name == w.name
+    if conn.scalar(select(WATCH_ENTITIES.c.id).where(where)) is None:
+        conn.execute(insert(WATCH_ENTITIES).values(name=w.name, **values))
+    else:
+        conn.execute(update(WATCH_ENTITIES).where(where).values(values))
 
 
 def import_watch(
-    session: Session,
+    conn: Connection,
     items: Sequence[WatchEntity],
     progress: Callable[[int], None] | None = None,
 ) -> int:
@@ -104,7 +118,7 @@ def import_watch(
     updated (and become the CLI's), new ones inserted. `progress` gets the rows done so far.
     """
     wanted = {w.name: w for w in items}
-    known = dict(session.execute(select(WatchEntityRow.name, WatchEntityRow.id)).tuples().all())
+    known = dict(conn.execute(select(WATCH_ENTITIES.c.name, WATCH_ENTITIES.c.id)).all())
     rows: list[dict[str, Any]] = [
         {
             "name": w.name,
@@ -117,33 +131,35 @@ def import_watch(
         for w in wanted.values()
     ]
     updates: list[dict[str, Any]] = [
-        {"id": known[r["name"]], **r} for r in rows if r["name"] in known
+        {"row_id": known[r["name"]], **r} for r in rows if r["name"] in known
     ]
     inserts = [r for r in rows if r["name"] not in known]
+    by_id = update(WATCH_ENTITIES).where(WATCH_ENTITIES.c.id == bindparam("row_id"))
     statements: list[tuple[Any, list[dict[str, Any]]]] = []
-    statements += [(update, updates[i : i + _BATCH]) for i in range(0, len(updates), _BATCH)]
-    statements += [(insert, inserts[i : i + _BATCH]) for i in range(0, len(inserts), _BATCH)]
+    statements += [(by_id, updates[i : i + _BATCH]) for i in range(0, len(updates), _BATCH)]
+    statements += [
+        (insert(WATCH_ENTITIES), inserts[i : i + _BATCH]) for i in range(0, len(inserts), _BATCH)
+    ]
     done = 0
     for statement, batch in statements:
-        session.execute(statement(WatchEntityRow), batch)  # executemany, by primary key
+        conn.execute(statement, batch)  # executemany
         done += len(batch)
         if progress is not None:
             progress(done)
-    session.flush()
     return len(rows)
 
 
-def remove_watch(session: Session, name: str) -> str | None:
+def remove_watch(conn: Connection, name: str) -> str | None:
     """Delete a CLI-added entry; returns its origin (None: not tracked) and deletes only 'cli'."""
-    row = session.scalars(select(WatchEntityRow).where(WatchEntityRow.name == name)).first()
-    if row is None:
-        return None
-    if row.origin == "cli":
-        session.delete(row)
-    return row.origin
+    origin: str | None = conn.scalar(
+        select(WATCH_ENTITIES.c.origin).where(WATCH_ENTITIES.c.name == name)
+    )
+    if origin == "cli":
+        conn.execute(delete(WATCH_ENTITIES).where(WATCH_ENTITIES.c.name == name))
+    return origin
 
 
-def _entity(r: WatchEntityRow) -> WatchEntity:
+def _entity(r: Row[Any]) -> WatchEntity:
     return WatchEntity(
         r.name, tuple(r.aliases or ()), tuple(r.tags or ()), r.country, r.entity_type, r.notes
     )
