@@ -27,6 +27,7 @@ HEAVY = (
     "rapidfuzz",
     "lxml",
     "alembic",
+    "sqlalchemy.orm",
     "rich.console",
     "rich.table",
     "watcher.matching.matcher",

@@ -1,7 +1,7 @@
 """The one interface every source implements.
 
-A source turns bytes into records and says which URLs to fetch; it never opens a connection
-or a database conn (the pipeline does all I/O), so every parser is testable offline on
+A source turns bytes into records and says which URLs to fetch; it never opens a network
+or database connection (the pipeline does all I/O), so every parser is testable offline on
 real fixture bytes.
 """
 

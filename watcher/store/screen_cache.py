@@ -51,7 +51,7 @@ CACHE_ERRORS = (OSError, sqlite3.Error, CacheCleared)
 
 def current_versions(conn: Connection) -> list[tuple[int, str]]:
     """(version id, content hash) of every current entry: what the cache is checked against.
-    Aggregated into one string by the database: 15,000 rows through the ORM cost twice as long,
+    Aggregated into one string by the database: 15,000 result rows cost twice as long,
     and this runs on every `watcher screen`."""
     pair = cast(ENTRY_VERSIONS.c.id, String) + ":" + ENTRY_VERSIONS.c.content_hash
     q = select(func.aggregate_strings(pair, ",")).where(

@@ -313,8 +313,7 @@ def insert_versions(
 
 
 def _insert_returning_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-    """Core executemany (batched by SQLAlchemy's insertmanyvalues): the ORM bulk path costs
-    a third more per row and gives nothing here."""
+    """Executemany batched by SQLAlchemy's insertmanyvalues; ids come back in row order."""
     result = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
     return list(result.scalars().all())
 
