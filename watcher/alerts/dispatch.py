@@ -7,8 +7,10 @@ Failures back off exponentially with jitter and become `dead` after `alerts.max_
 (operators hear once per dead channel). Each subscriber is served by its own worker, so one
 slow or failing channel never delays the others; after one failure a channel gets no more
 attempts in that pass, so a dead endpoint costs one timeout per backoff period, not one per
-alert. Digest subscribers' alerts are held in SQL until their `digest_at` boundary, then sent
-as one message.
+alert. A channel that says when to come back (Retry-After on a 429/503 from a `slack+http(s)://`
+endpoint) is not tried before then: the worker never sleeps, the alerts wait in the outbox.
+Digest subscribers' alerts are held in SQL until their `digest_at` boundary, then sent as one
+message.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from watcher.alerts import notify
+from watcher.alerts.notify import DeliveryResult
 from watcher.config import Settings, SubscriberSettings, parse_digest_at, resolve_secret
 from watcher.runtime import Runtime
 from watcher.store import alerting, outbox, subscribers
@@ -61,6 +64,7 @@ def dispatch_pending(
 ) -> DispatchSummary:
     """Send every due alert once; returns counts."""
     now = now or rt.clock()
+    started = monotonic()
     with transaction(rt.sessions) as session:
         host = rt.holder.rsplit(":", 1)[0]
         released = outbox.release_claims(session, host, process_alive, now)
@@ -75,12 +79,10 @@ def dispatch_pending(
         by_sub[alert.subscriber].append(alert)
     if not by_sub:
         return DispatchSummary(held=held)
-    # Stop sending before the lease runs out: after it, another replica may claim the rest.
-    deadline = monotonic() + (LEASE - LEASE_MARGIN).total_seconds()
     total = DispatchSummary(held=held)
     with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(by_sub))) as pool:
         futures = [
-            pool.submit(_serve_subscriber, rt, name, subs.get(name), alerts, now, deadline)
+            pool.submit(_serve_subscriber, rt, name, subs.get(name), alerts, now, started)
             for name, alerts in by_sub.items()
         ]
         for f in futures:
@@ -124,28 +126,56 @@ def _serve_subscriber(
     sub: SubscriberSettings | None,
     alerts: Sequence[Claimed],
     now: datetime,
-    deadline: float,
+    started: float,
 ) -> DispatchSummary:
     """Deliver one subscriber's alerts in order, recording each result as soon as it is known.
     After a failure the channel is presumed down: the rest wait for the failed alert's retry
-    time instead of each waiting for its own timeout (they keep their attempt counts)."""
+    time instead of each waiting for its own timeout (they keep their attempt counts).
+    `started`: monotonic time of `now`, so a Retry-After counts from when the channel said it."""
     url = _url_for(rt.settings, name, sub)
     if sub is not None and sub.mode == "digest":
         label = last_digest_boundary(sub, now).strftime("%Y-%m-%d %H:%M %Z")
-        ok, error = _deliver(rt.settings, url, alerts, name, digest_label=label)
-        return _record(rt, _outcomes(rt, alerts, ok, error, now), reopened=ok)
+        result = _deliver(rt.settings, url, alerts, name, digest_label=label)
+        outcomes = _outcomes(rt, alerts, result, now, _elapsed(now, started))
+        return _record(rt, outcomes, reopened=result.ok)
+    # Stop sending before the lease runs out: after it, another replica may claim the rest.
+    deadline = started + (LEASE - LEASE_MARGIN).total_seconds()
     summary = DispatchSummary()
     for i, alert in enumerate(alerts):
         if monotonic() > deadline:
             break  # the rest keep their lease and are claimed again when it runs out
-        ok, error = _deliver(rt.settings, url, [alert], name)
-        outcomes = _outcomes(rt, [alert], ok, error, now)
-        if not ok:
-            retry_at = now + backoff(rt.settings, alert.attempts + 1)
+        result = _deliver(rt.settings, url, [alert], name)
+        if not result.ok:
+            answered = _elapsed(now, started)
+            attempts = alert.attempts + 1
+            retry_at = retry_time(rt.settings, attempts, now, result.retry_after, answered)
+            outcomes = _outcomes(rt, [alert], result, now, answered, retry_at)
             outcomes += [_Outcome(a, {"next_attempt_at": retry_at}) for a in alerts[i + 1 :]]
             return summary + _record(rt, outcomes)
+        outcomes = _outcomes(rt, [alert], result, now, now)
         summary = summary + _record(rt, outcomes, reopened=not summary.sent)
     return summary
+
+
+def _elapsed(now: datetime, started: float) -> datetime:
+    """`now` moved on by the time this pass has taken (on the caller's clock, real or not)."""
+    return now + timedelta(seconds=monotonic() - started)
+
+
+def retry_time(
+    settings: Settings,
+    attempts: int,
+    now: datetime,
+    retry_after: float | None = None,
+    answered: datetime | None = None,
+) -> datetime:
+    """When a failed alert may be tried again: after its backoff, or later if the channel said
+    when (Retry-After seconds, counted from its answer, capped at alerts.max_backoff)."""
+    at = now + backoff(settings, attempts)
+    if retry_after is not None:
+        wait = timedelta(seconds=min(retry_after, settings.alerts.max_backoff))
+        at = max(at, (answered or now) + wait)
+    return at
 
 
 def _url_for(settings: Settings, name: str, sub: SubscriberSettings | None) -> str | None:
@@ -162,14 +192,14 @@ def _deliver(
     alerts: Sequence[Claimed],
     name: str,
     digest_label: str | None = None,
-) -> tuple[bool, str | None]:
+) -> DeliveryResult:
     if not url:
         where = (
             "[operators] url_env/url_file"
             if name == alerting.OPERATORS
             else f"subscriber {name!r}: url_env/url_file"
         )
-        return False, f"no apprise URL configured or found ({where})"
+        return DeliveryResult(False, f"no apprise URL configured or found ({where})")
     templates = settings.alerts.templates_dir
     try:
         if digest_label is not None:
@@ -183,8 +213,11 @@ def _deliver(
             rendered = notify.render_alert(alert_event(alerts[0].payload), templates_dir=templates)
         result = notify.deliver(url, rendered)
     except Exception as exc:  # noqa: BLE001 - a template or plugin bug must not stop the outbox
-        return False, f"{type(exc).__name__}: {notify.redact(str(exc))}"
-    return result.ok, result.error
+        return DeliveryResult(False, f"{type(exc).__name__}: {notify.redact(str(exc))}")
+    cap = settings.alerts.max_backoff
+    if result.retry_after is not None and result.retry_after > cap and result.error:
+        result = replace(result, error=f"{result.error} (waiting alerts.max_backoff, {cap:.0f} s)")
+    return result
 
 
 def alert_event(payload: dict[str, Any]) -> notify.AlertEvent:
@@ -233,9 +266,16 @@ class _Outcome:
 
 
 def _outcomes(
-    rt: Runtime, alerts: Sequence[Claimed], ok: bool, error: str | None, now: datetime
+    rt: Runtime,
+    alerts: Sequence[Claimed],
+    result: DeliveryResult,
+    now: datetime,
+    answered: datetime,
+    retry_at: datetime | None = None,
 ) -> list[_Outcome]:
-    max_attempts = rt.settings.alerts.max_attempts
+    """Row updates for one attempt; a failed alert is due again at `retry_at`, or at its own
+    `retry_time`."""
+    settings, ok, error = rt.settings, result.ok, result.error
     out = []
     for alert in alerts:
         attempts = alert.attempts + 1
@@ -246,14 +286,15 @@ def _outcomes(
                 "attempts": attempts,
                 "last_error": None,
             }
-        elif attempts >= max_attempts:
+        elif attempts >= settings.alerts.max_attempts:
             values = {"status": "dead", "attempts": attempts, "last_error": error}
         else:
             values = {
                 "status": "failed",
                 "attempts": attempts,
                 "last_error": error,
-                "next_attempt_at": now + backoff(rt.settings, attempts),
+                "next_attempt_at": retry_at
+                or retry_time(settings, attempts, now, result.retry_after, answered),
             }
         out.append(_Outcome(alert, values, dead=values["status"] == "dead"))
     if not ok:
