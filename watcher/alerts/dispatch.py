@@ -11,6 +11,11 @@ alert. A channel that says when to come back (Retry-After on a 429/503 from a `s
 endpoint) is not tried before then: the worker never sleeps, the alerts wait in the outbox.
 Digest subscribers' alerts are held in SQL until their `digest_at` boundary, then sent as one
 message.
+
+Every transaction here takes the process's SQLite turn (store.locks.sqlite_turn), as polls do,
+so the dispatcher thread of `watcher serve` waits for an ingest instead of failing with
+"database is locked"; a delivery itself never holds the turn, so a slow channel never stalls
+an ingest.
 """
 
 from __future__ import annotations
@@ -31,8 +36,8 @@ from watcher.alerts import notify
 from watcher.alerts.notify import DeliveryResult
 from watcher.config import Settings, SubscriberSettings, parse_digest_at, resolve_secret
 from watcher.runtime import Runtime
-from watcher.store import alerting, outbox, subscribers
-from watcher.store.engine import transaction
+from watcher.store import alerting, locks, outbox, subscribers
+from watcher.store.engine import retry_transient, transaction
 from watcher.store.locks import process_alive
 from watcher.store.outbox import Claimed
 
@@ -41,6 +46,9 @@ LEASE = timedelta(minutes=5)  # a claimed alert is not claimed again before this
 LEASE_MARGIN = timedelta(seconds=45)  # stop sending a claim this long before its lease ends
 MAX_WORKERS = 32  # subscribers served at once; each has its own worker
 DEFAULT_DIGEST_AT = "08:00 UTC"
+# Recording a sent alert is retried after these waits (seconds) before giving up: if it is lost
+# the alert is sent again when its lease runs out.
+RECORD_RETRY_WAITS = (0.1, 0.5, 2.0)
 
 
 @dataclass(frozen=True)
@@ -62,10 +70,11 @@ class DispatchSummary:
 def dispatch_pending(
     rt: Runtime, limit: int = 1000, now: datetime | None = None
 ) -> DispatchSummary:
-    """Send every due alert once; returns counts."""
+    """Send every due alert once; returns counts. Never call it holding the SQLite turn: its
+    workers take it to record results."""
     now = now or rt.clock()
     started = monotonic()
-    with transaction(rt.sessions) as session:
+    with locks.sqlite_turn(rt.sessions), transaction(rt.sessions) as session:
         host = rt.holder.rsplit(":", 1)[0]
         released = outbox.release_claims(session, host, process_alive, now)
         if released:
@@ -94,7 +103,7 @@ def claim_due(
     rt: Runtime, subs: dict[str, SubscriberSettings], limit: int, now: datetime
 ) -> list[Claimed]:
     """Lease due alerts (digest alerts only once their boundary has passed)."""
-    with transaction(rt.sessions) as session:
+    with locks.sqlite_turn(rt.sessions), transaction(rt.sessions) as session:
         return outbox.claim_due(session, _boundaries(subs, now), limit, now, now + LEASE, rt.holder)
 
 
@@ -307,10 +316,32 @@ def _outcomes(
 
 def _record(rt: Runtime, outcomes: Sequence[_Outcome], reopened: bool = False) -> DispatchSummary:
     """Write results at once: the window in which a crash re-sends a confirmed message is
-    one commit long. `reopened`: the channel works, so a later outage alerts operators again."""
+    one commit long. `reopened`: the channel works, so a later outage alerts operators again.
+    A confirmed send whose record fails on a database error (locked by another process, a
+    lost connection) is recorded again after short waits: losing it means a duplicate."""
+    sent = [o.alert.id for o in outcomes if o.values.get("status") == "sent"]
+    if not sent:
+        return _write(rt, outcomes, reopened)
+    try:
+        return retry_transient(
+            lambda: _write(rt, outcomes, reopened),
+            RECORD_RETRY_WAITS,
+            f"recording sent alerts {sent}",
+        )
+    except Exception:
+        log.error(
+            "alerts %s were delivered but their success could not be recorded: they will be "
+            "sent again when their lease runs out (a duplicate)",
+            sent,
+            exc_info=True,
+        )
+        raise
+
+
+def _write(rt: Runtime, outcomes: Sequence[_Outcome], reopened: bool) -> DispatchSummary:
     settings, now = rt.settings, rt.clock()
     counts = {"sent": 0, "failed": 0, "dead": 0}
-    with transaction(rt.sessions) as session:
+    with locks.sqlite_turn(rt.sessions), transaction(rt.sessions) as session:
         for o in outcomes:
             outbox.update_alert(session, o.alert.id, o.values)
             status = str(o.values.get("status"))
