@@ -11,7 +11,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -147,11 +147,16 @@ class HttpReceiver:
 
     `fail(n)` makes the next n requests answer 500 (or `status`), with a `Retry-After` header
     when `retry_after` is given (sent verbatim: seconds, an HTTP-date or garbage); `delay`
-    slows every answer, to stand in for a slow channel.
+    slows every answer, to stand in for a slow channel. `answered` holds the requests whose
+    answer was written (a sender killed during the delay has `requests` without `answered`: it
+    never saw the 200); `on_answer`, if set, is called with each right after its answer is
+    written.
     """
 
     def __init__(self) -> None:
         self.requests: list[ReceivedRequest] = []
+        self.answered: list[ReceivedRequest] = []
+        self.on_answer: Callable[[ReceivedRequest], None] | None = None
         self._behaviour = _Behaviour()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -185,9 +190,8 @@ class HttpReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                receiver.requests.append(
-                    ReceivedRequest("POST", self.path, dict(self.headers.items()), body)
-                )
+                request = ReceivedRequest("POST", self.path, dict(self.headers.items()), body)
+                receiver.requests.append(request)
                 status, retry_after, delay = receiver._next_answer()
                 if delay:
                     time.sleep(delay)
@@ -198,7 +202,14 @@ class HttpReceiver:
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.wfile.write(payload)
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # the sender is gone (killed, timed out): it never saw the answer
+                receiver.answered.append(request)
+                if receiver.on_answer is not None:
+                    receiver.on_answer(request)
 
             do_PUT = do_POST
 
