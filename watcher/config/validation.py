@@ -20,7 +20,7 @@ from watcher.config.values import Check, OneOf, Parse, Range
 
 Loc = tuple[int | str, ...]
 UNSEEN: Any = object()  # a problem without a value to show (a missing or unknown key)
-_BAD: Any = object()  # what a checker returns for a value it reported
+_BAD: Any = object()  # what a checker returns exactly when it reported a problem
 
 
 @dataclass(frozen=True)
@@ -34,12 +34,12 @@ class Problem:
 
 # A checker returns the value as the settings hold it, or reports to the list and returns _BAD.
 Checker = Callable[[Any, Loc, list[Problem]], Any]
-# Strict scalars: (accepts, reason); bool is an int to Python, never to config.
-_SCALARS: Mapping[Any, tuple[Callable[[Any], bool], str]] = {
-    bool: (lambda v: isinstance(v, bool), "expected true or false"),
-    int: (lambda v: isinstance(v, int) and not isinstance(v, bool), "expected an integer"),
-    float: (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "expected a number"),
-    str: (lambda v: isinstance(v, str), "expected a string"),
+# Strict scalars: the Python types each takes, and the reason it gives for anything else.
+_SCALARS: Mapping[Any, tuple[tuple[type, ...], str]] = {
+    bool: ((bool,), "expected true or false"),
+    int: ((int,), "expected an integer"),
+    float: ((int, float), "expected a number"),
+    str: ((str,), "expected a string"),
 }
 
 
@@ -68,10 +68,12 @@ def checker(kind: Any) -> Checker:
 def _scalar(kind: type) -> Checker:
     """bool, int, float or str, strictly (a float takes an integer and holds it as a float)."""
     accepts, reason = _SCALARS[kind]
+    refuse_bool = kind is not bool  # bool is an int to Python, never to config
     convert = float if kind is float else None
 
     def scalar(v: Any, loc: Loc, out: list[Problem]) -> Any:
-        if accepts(v):
+        good = isinstance(v, accepts) and not (refuse_bool and isinstance(v, bool))
+        if good:  # (a flag, not the test itself: narrowing by a tuple of types gives `object`)
             return convert(v) if convert else v
         out.append(Problem(loc, reason, v))
         return _BAD
@@ -113,8 +115,9 @@ def _sequence(item: Checker, kind: type) -> Checker:
         if not isinstance(v, list | tuple):
             out.append(Problem(loc, "expected a list", v))
             return _BAD
+        before = len(out)
         items = [item(x, (*loc, i), out) for i, x in enumerate(v)]
-        return _BAD if any(x is _BAD for x in items) else kind(items)
+        return kind(items) if len(out) == before else _BAD
 
     return array
 
@@ -123,40 +126,40 @@ def _mapping(item: Checker) -> Checker:
     """A table of tables keyed by name (`[sources.NAME]`), each checked under its name."""
 
     def tables(v: Any, loc: Loc, out: list[Problem]) -> Any:
-        if not isinstance(v, Mapping):
+        if not isinstance(v, dict | Mapping):
             out.append(Problem(loc, "expected a table", v))
             return _BAD
+        before = len(out)
         items = {k: item(x, (*loc, str(k)), out) for k, x in v.items()}
-        return _BAD if any(x is _BAD for x in items.values()) else items
+        return items if len(out) == before else _BAD
 
     return tables
 
 
 def _dataclass(cls: type) -> Checker:
-    """A table as `cls`: known keys checked, missing ones defaulted or reported, others refused."""
+    """A table as `cls`: its keys checked in the order given, others refused, missing ones
+    defaulted (by the dataclass) or reported."""
     hints = get_type_hints(cls, include_extras=True)
     known = [f for f in fields(cls) if f.init]
-    specs = [
-        (f.name, checker(hints[f.name]), f.default is MISSING and f.default_factory is MISSING)
-        for f in known
-    ]
-    names = frozenset(f.name for f in known)
-    unknown = f"unknown key (allowed: {', '.join(sorted(names))})"
+    specs = {f.name: checker(hints[f.name]) for f in known}
+    required = [f.name for f in known if f.default is MISSING and f.default_factory is MISSING]
+    unknown = f"unknown key (allowed: {', '.join(sorted(specs))})"
 
     def table(v: Any, loc: Loc, out: list[Problem]) -> Any:
         if isinstance(v, cls):
             return v
-        if not isinstance(v, Mapping):
+        if not isinstance(v, dict | Mapping):  # dict first: an ABC check is slow
             out.append(Problem(loc, "expected a table", v))
             return _BAD
         before = len(out)
         values: dict[str, Any] = {}
-        for name, check_field, required in specs:
-            if name in v:
-                values[name] = check_field(v[name], (*loc, name), out)
-            elif required:
-                out.append(Problem((*loc, name), "missing"))
-        out.extend(Problem((*loc, str(k)), unknown) for k in v if k not in names)
+        for key, value in v.items():
+            check_value = specs.get(key)
+            if check_value is None:
+                out.append(Problem((*loc, str(key)), unknown))
+            else:
+                values[key] = check_value(value, (*loc, key), out)
+        out.extend(Problem((*loc, name), "missing") for name in required if name not in v)
         return cls(**values) if len(out) == before else _BAD
 
     return table
