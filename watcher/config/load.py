@@ -76,8 +76,8 @@ def _problem(problem: Problem, env_names: Mapping[str, str]) -> str:
     """One `KEY: reason (got VALUE [from ENV_VAR])`."""
     where = _path(problem.loc)
     origin = f"from {env_names[where]}" if where in env_names else ""
-    if problem.value is not UNSEEN and ", got " not in problem.reason:
-        got = repr(problem.value)
+    got = repr(problem.value)
+    if problem.value is not UNSEEN and ", got " not in problem.reason and got not in problem.reason:
         origin = f"got {got if len(got) <= 60 else got[:57] + '...'} {origin}".strip()
     return f"{where}: {problem.reason} ({origin})" if origin else f"{where}: {problem.reason}"
 
