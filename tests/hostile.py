@@ -30,11 +30,13 @@ class Reply:
 
 
 class HostileServer:
-    """Serves `Reply`s by path on 127.0.0.1:0; `.hits` counts requests per path."""
+    """Serves `Reply`s by path on 127.0.0.1:0; `.hits` counts requests per path, `.served`
+    lists (path, reply) as each request got its answer (which version a changing file gave)."""
 
     def __init__(self) -> None:
         self.replies: dict[str, Reply] = {}
         self.hits: Counter[str] = Counter()
+        self.served: list[tuple[str, Reply]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -60,6 +62,7 @@ class HostileServer:
                 path = self.path.split("?", 1)[0]
                 server.hits[path] += 1
                 reply = server.replies.get(path, Reply(404, b"not found"))
+                server.served.append((path, reply))
                 total = len(reply.body) * reply.repeat
                 self.send_response(reply.status)
                 for key, value in reply.headers:

@@ -11,7 +11,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -137,6 +137,7 @@ class _Behaviour:
 
     fail_remaining: int = 0
     fail_status: int = 500
+    retry_after: str | None = None
     delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -144,12 +145,18 @@ class _Behaviour:
 class HttpReceiver:
     """A threaded HTTP server on 127.0.0.1:0 that records requests and answers 200.
 
-    `fail(n)` makes the next n requests answer 500 (or `status`); `delay` slows every answer,
-    to stand in for a slow channel.
+    `fail(n)` makes the next n requests answer 500 (or `status`), with a `Retry-After` header
+    when `retry_after` is given (sent verbatim: seconds, an HTTP-date or garbage); `delay`
+    slows every answer, to stand in for a slow channel. `answered` holds the requests whose
+    answer was written (a sender killed during the delay has `requests` without `answered`: it
+    never saw the 200); `on_answer`, if set, is called with each right after its answer is
+    written.
     """
 
     def __init__(self) -> None:
         self.requests: list[ReceivedRequest] = []
+        self.answered: list[ReceivedRequest] = []
+        self.on_answer: Callable[[ReceivedRequest], None] | None = None
         self._behaviour = _Behaviour()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -157,22 +164,24 @@ class HttpReceiver:
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def fail(self, times: int, status: int = 500) -> None:
+    def fail(self, times: int, status: int = 500, retry_after: str | None = None) -> None:
         with self._behaviour.lock:
             self._behaviour.fail_remaining = times
             self._behaviour.fail_status = status
+            self._behaviour.retry_after = retry_after
 
     def set_delay(self, seconds: float) -> None:
         with self._behaviour.lock:
             self._behaviour.delay = seconds
 
-    def _next_status(self) -> tuple[int, float]:
+    def _next_answer(self) -> tuple[int, str | None, float]:
+        """(status, Retry-After or None, delay) for the next request."""
         with self._behaviour.lock:
             delay = self._behaviour.delay
             if self._behaviour.fail_remaining > 0:
                 self._behaviour.fail_remaining -= 1
-                return self._behaviour.fail_status, delay
-            return 200, delay
+                return self._behaviour.fail_status, self._behaviour.retry_after, delay
+            return 200, None, delay
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
@@ -181,18 +190,26 @@ class HttpReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                receiver.requests.append(
-                    ReceivedRequest("POST", self.path, dict(self.headers.items()), body)
-                )
-                status, delay = receiver._next_status()
+                request = ReceivedRequest("POST", self.path, dict(self.headers.items()), body)
+                receiver.requests.append(request)
+                status, retry_after, delay = receiver._next_answer()
                 if delay:
                     time.sleep(delay)
                 payload = b"ok" if status < 300 else b"failure"
                 self.send_response(status)
+                if retry_after is not None:
+                    self.send_header("Retry-After", retry_after)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.wfile.write(payload)
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # the sender is gone (killed, timed out): it never saw the answer
+                receiver.answered.append(request)
+                if receiver.on_answer is not None:
+                    receiver.on_answer(request)
 
             do_PUT = do_POST
 

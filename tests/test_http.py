@@ -78,6 +78,8 @@ def test_retry_after_parses_seconds_and_http_dates() -> None:
     assert retry_after("7") == 7.0
     assert retry_after(later, now=now.timestamp()) == pytest.approx(120)
     assert retry_after("soon") is None and retry_after(None) is None
+    # str.isdigit accepts superscripts and other scripts' digits, which float() refuses
+    assert retry_after("²") is None and retry_after("٣") is None
 
 
 def test_declared_length_over_the_cap_is_refused_before_reading(

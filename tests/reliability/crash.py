@@ -16,16 +16,18 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import sqlalchemy as sa
 
 from tests.conftest import ROOT, fixture_bytes
 from tests.helpers import make_runtime
 from tests.hostile import HostileServer, Reply
-from tests.receivers import HttpReceiver, SmtpReceiver
+from tests.receivers import HttpReceiver, ReceivedMail, ReceivedRequest, SmtpReceiver
 from watcher.pipeline.run import run_source
 from watcher.store.engine import make_engine, upgrade
 
@@ -56,7 +58,46 @@ class Trial:
         return self.changes == self.distinct_changes == 25 and self.exit_code == 0
 
 
-def _copy_database(source: Path, target: Path) -> None:
+@dataclass(frozen=True)
+class Stored:
+    """What a trial's database holds at the end."""
+
+    changes: int
+    distinct_changes: int  # distinct (snapshot, key): a change stored twice counts once
+    snapshots: int
+    statuses: Counter[str]  # alert status -> rows
+
+
+def stored_counts(db: Path) -> Stored:
+    """Counted with plain SQL, independently of the store code under test."""
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as conn:
+            changes = conn.execute(sa.text("SELECT count(*) FROM changes")).scalar_one()
+            distinct = conn.execute(
+                sa.text("SELECT count(*) FROM (SELECT DISTINCT snapshot_id, key FROM changes)")
+            ).scalar_one()
+            snapshots = conn.execute(sa.text("SELECT count(*) FROM snapshots")).scalar_one()
+            rows = conn.execute(sa.text("SELECT status, count(*) FROM alerts GROUP BY status"))
+            statuses: Counter[str] = Counter({str(st): int(n) for st, n in rows.all()})
+    finally:
+        engine.dispose()
+    return Stored(changes, distinct, snapshots, statuses)
+
+
+def deliveries(requests: Iterable[ReceivedRequest], mails: Iterable[ReceivedMail]) -> Counter[str]:
+    """Deliveries per "subscriber:name", read from what the webhook and SMTP server got."""
+    delivered: Counter[str] = Counter()
+    for req in requests:
+        text = req.body.decode("utf-8", "replace")
+        delivered.update(f"hook:{n}" for n in NAMES if n in text)
+    for mail in mails:
+        text = mail.message.as_string()
+        delivered.update(f"mail:{n}" for n in NAMES if n in text)
+    return delivered
+
+
+def copy_database(source: Path, target: Path) -> None:
     """SQLite's backup API: a plain file copy would miss what is still in the WAL file."""
     src, dst = sqlite3.connect(source), sqlite3.connect(target)
     try:
@@ -93,11 +134,12 @@ class CrashRig:
             ],
         }
 
-    def _config_file(self, db: Path) -> Path:
+    def config_file(self, db: Path, source_options: str = "") -> Path:
+        """The TOML a trial's processes read; `source_options`: extra lines for the source."""
         path = db.with_suffix(".toml")
         path.write_text(
             f'[database]\nurl = "sqlite:///{db}"\n[fetch]\nretries = 0\n'
-            f'[sources.ofac_sdn]\nurl = "{self.url}"\ncompanions = []\n'
+            f'[sources.ofac_sdn]\nurl = "{self.url}"\ncompanions = []\n{source_options}'
             + "".join(
                 f'[[subscribers]]\nname = "{n}"\nurl_env = "{e}"\ntags = ["xinjiang-security"]\n'
                 for n, e in (("hook", "CRASH_HOOK"), ("mail", "CRASH_MAIL"))
@@ -106,60 +148,56 @@ class CrashRig:
         )
         return path
 
-    def _start(self, config: Path) -> subprocess.Popen[bytes]:
+    def start(
+        self, config: Path, command: tuple[str, ...] = ("run", "--once"), log: Path | None = None
+    ) -> subprocess.Popen[bytes]:
+        """A `watcher` process on this rig's source and receivers (stderr to `log`, if given)."""
         env = {
             **os.environ,
             "CRASH_HOOK": f"json://127.0.0.1:{self.hook.port}/hook",
             "CRASH_MAIL": self.smtp.url(),
         }
-        return subprocess.Popen(
-            [sys.executable, "-m", "watcher", "--config", str(config), "run", "--once"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        args = [sys.executable, "-m", "watcher", "--config", str(config), *command]
+        if log is None:
+            return subprocess.Popen(
+                args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+        with log.open("ab") as err:  # the child holds its own copy of the descriptor
+            return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+
+    def delivered(self) -> Counter[str]:
+        """Deliveries so far, as "subscriber:name" -> how many the receivers got."""
+        return deliveries(self.hook.requests, self.smtp.messages)
 
     def trial(self, number: int, kill_at: float) -> Trial:
         """Kill a run `kill_at` seconds after its start, run again, count what happened."""
         self.hook.requests.clear()
         self.smtp.messages.clear()
         db = self.workdir / f"trial-{number}.db"
-        _copy_database(self.template, db)
-        config = self._config_file(db)
-        proc = self._start(config)
+        copy_database(self.template, db)
+        config = self.config_file(db)
+        proc = self.start(config)
         time.sleep(kill_at)
         killed = proc.poll() is None
         if killed:
             proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=120)
-        again = self._start(config)
+        again = self.start(config)
         exit_code = again.wait(timeout=300)
-        delivered: Counter[str] = Counter()
-        for req in self.hook.requests:
-            text = req.body.decode("utf-8", "replace")
-            delivered.update(f"hook:{n}" for n in NAMES if n in text)
-        for mail in self.smtp.messages:
-            text = mail.message.as_string()
-            delivered.update(f"mail:{n}" for n in NAMES if n in text)
-        engine = make_engine(f"sqlite:///{db}")
-        with engine.connect() as conn:
-            changes = conn.execute(sa.text("SELECT count(*) FROM changes")).scalar_one()
-            distinct = conn.execute(
-                sa.text("SELECT count(*) FROM (SELECT DISTINCT snapshot_id, key FROM changes)")
-            ).scalar_one()
-            rows = conn.execute(sa.text("SELECT status, count(*) FROM alerts GROUP BY status"))
-            statuses: Counter[str] = Counter({str(st): int(n) for st, n in rows.all()})
-        engine.dispose()
+        delivered = self.delivered()
+        stored = stored_counts(db)
         db.unlink()
-        return Trial(kill_at, killed, changes, distinct, delivered, statuses, exit_code)
+        return Trial(
+            kill_at, killed, stored.changes, stored.distinct_changes, delivered, stored.statuses,
+            exit_code,
+        )  # fmt: skip
 
     def close(self) -> None:
         self.server.stop()
         self.hook.stop()
         self.smtp.stop()
 
-    def __enter__(self) -> CrashRig:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

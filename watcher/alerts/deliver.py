@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
 
@@ -24,7 +27,16 @@ from watcher.secrets import mask_secrets, redact, url_secrets
 
 SLACK_HTTP_PREFIXES = ("slack+http://", "slack+https://")
 MAX_ERROR_CHARS = 500
-__all__ = ["DeliveryResult", "deliver", "mask_secrets", "redact", "slack_payload", "url_secrets"]
+RETRY_AFTER_STATUSES = frozenset({429, 503})  # answers whose Retry-After we honour
+__all__ = [
+    "DeliveryResult",
+    "deliver",
+    "mask_secrets",
+    "redact",
+    "retry_after_seconds",
+    "slack_payload",
+    "url_secrets",
+]
 
 # Loggers that may print a channel URL or its path while a delivery runs.
 _FILTERED_LOGGERS = ("apprise", "urllib3.connectionpool", "httpx")
@@ -32,10 +44,48 @@ _FILTERED_LOGGERS = ("apprise", "urllib3.connectionpool", "httpx")
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    """Outcome of one delivery attempt; `error` is safe to store and show (no secrets)."""
+    """Outcome of one delivery attempt; `error` is safe to store and show (no secrets).
+    `retry_after`: seconds the channel asked us to wait before the next attempt (Retry-After
+    on a 429 or 503; only channels whose answer we read ourselves can say so)."""
 
     ok: bool
     error: str | None = None
+    retry_after: float | None = None
+
+
+# --- Retry-After ------------------------------------------------------------------------------
+
+_DELTA_SECONDS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() accepts "²", float() not
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    # an HTTP-date is GMT by definition; the obsolete asctime form just does not say so
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def retry_after_seconds(
+    value: str | None, date: str | None = None, now: datetime | None = None
+) -> float | None:
+    """Seconds a Retry-After header asks for: delta-seconds, or an HTTP-date counted from the
+    answer's own Date header when it has a valid one (so a skewed clock on either side does not
+    matter), else from `now`. None when absent, malformed, zero, negative or already past:
+    the caller then keeps its own backoff."""
+    if value is None:
+        return None
+    value = value.strip()
+    if _DELTA_SECONDS.fullmatch(value):
+        seconds = float(value)
+    else:
+        when = _http_date(value)
+        if when is None:
+            return None
+        reference = (_http_date(date) if date else None) or now or datetime.now(UTC)
+        seconds = (when - reference).total_seconds()
+    return seconds if seconds > 0 else None
 
 
 # --- masking third-party log records during a delivery ---------------------------------
@@ -141,7 +191,15 @@ def _post_slack(url: str, rendered: Rendered, timeout: float) -> DeliveryResult:
     if 200 <= response.status_code < 300:
         return DeliveryResult(True)
     detail = response.text[:200].strip()
-    return DeliveryResult(False, f"Slack webhook answered HTTP {response.status_code}: {detail}")
+    error = f"Slack webhook answered HTTP {response.status_code}: {detail}"
+    wait = None
+    if response.status_code in RETRY_AFTER_STATUSES:
+        wait = retry_after_seconds(
+            response.headers.get("Retry-After"), response.headers.get("Date")
+        )
+        if wait is not None:
+            error += f"; Retry-After {wait:.0f} s"
+    return DeliveryResult(False, error, retry_after=wait)
 
 
 # --- apprise ---------------------------------------------------------------------------------
@@ -244,4 +302,4 @@ def deliver(url: str, rendered: Rendered, timeout: float = 30) -> DeliveryResult
     error = mask_secrets(result.error, secrets)
     if len(error) > MAX_ERROR_CHARS:
         error = error[: MAX_ERROR_CHARS - 1] + "…"
-    return DeliveryResult(result.ok, error)
+    return DeliveryResult(result.ok, error, result.retry_after)

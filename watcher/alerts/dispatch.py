@@ -7,8 +7,15 @@ Failures back off exponentially with jitter and become `dead` after `alerts.max_
 (operators hear once per dead channel). Each subscriber is served by its own worker, so one
 slow or failing channel never delays the others; after one failure a channel gets no more
 attempts in that pass, so a dead endpoint costs one timeout per backoff period, not one per
-alert. Digest subscribers' alerts are held in SQL until their `digest_at` boundary, then sent
-as one message.
+alert. A channel that says when to come back (Retry-After on a 429/503 from a `slack+http(s)://`
+endpoint) is not tried before then: the worker never sleeps, the alerts wait in the outbox.
+Digest subscribers' alerts are held in SQL until their `digest_at` boundary, then sent as one
+message.
+
+Every transaction here takes the process's SQLite turn (store.locks.sqlite_turn), as polls do,
+so the dispatcher thread of `watcher serve` waits for an ingest instead of failing with
+"database is locked"; a delivery itself never holds the turn, so a slow channel never stalls
+an ingest.
 """
 
 from __future__ import annotations
@@ -26,10 +33,11 @@ from typing import Any
 from sqlalchemy import Connection
 
 from watcher.alerts import notify
+from watcher.alerts.notify import DeliveryResult
 from watcher.config import Settings, SubscriberSettings, parse_digest_at, resolve_secret
 from watcher.runtime import Runtime
-from watcher.store import alerting, outbox, subscribers
-from watcher.store.engine import transaction
+from watcher.store import alerting, locks, outbox, subscribers
+from watcher.store.engine import retry_transient, transaction
 from watcher.store.locks import process_alive
 from watcher.store.outbox import Claimed
 
@@ -38,6 +46,9 @@ LEASE = timedelta(minutes=5)  # a claimed alert is not claimed again before this
 LEASE_MARGIN = timedelta(seconds=45)  # stop sending a claim this long before its lease ends
 MAX_WORKERS = 32  # subscribers served at once; each has its own worker
 DEFAULT_DIGEST_AT = "08:00 UTC"
+# Recording a sent alert is retried after these waits (seconds) before giving up: if it is lost
+# the alert is sent again when its lease runs out.
+RECORD_RETRY_WAITS = (0.1, 0.5, 2.0)
 
 
 @dataclass(frozen=True)
@@ -59,9 +70,11 @@ class DispatchSummary:
 def dispatch_pending(
     rt: Runtime, limit: int = 1000, now: datetime | None = None
 ) -> DispatchSummary:
-    """Send every due alert once; returns counts."""
+    """Send every due alert once; returns counts. Never call it holding the SQLite turn: its
+    workers take it to record results."""
     now = now or rt.clock()
-    with transaction(rt.engine) as conn:
+    started = monotonic()
+    with locks.sqlite_turn(rt.engine), transaction(rt.engine) as conn:
         host = rt.holder.rsplit(":", 1)[0]
         released = outbox.release_claims(conn, host, process_alive, now)
         if released:
@@ -75,12 +88,10 @@ def dispatch_pending(
         by_sub[alert.subscriber].append(alert)
     if not by_sub:
         return DispatchSummary(held=held)
-    # Stop sending before the lease runs out: after it, another replica may claim the rest.
-    deadline = monotonic() + (LEASE - LEASE_MARGIN).total_seconds()
     total = DispatchSummary(held=held)
     with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(by_sub))) as pool:
         futures = [
-            pool.submit(_serve_subscriber, rt, name, subs.get(name), alerts, now, deadline)
+            pool.submit(_serve_subscriber, rt, name, subs.get(name), alerts, now, started)
             for name, alerts in by_sub.items()
         ]
         for f in futures:
@@ -92,7 +103,7 @@ def claim_due(
     rt: Runtime, subs: dict[str, SubscriberSettings], limit: int, now: datetime
 ) -> list[Claimed]:
     """Lease due alerts (digest alerts only once their boundary has passed)."""
-    with transaction(rt.engine) as conn:
+    with locks.sqlite_turn(rt.engine), transaction(rt.engine) as conn:
         return outbox.claim_due(conn, _boundaries(subs, now), limit, now, now + LEASE, rt.holder)
 
 
@@ -124,28 +135,56 @@ def _serve_subscriber(
     sub: SubscriberSettings | None,
     alerts: Sequence[Claimed],
     now: datetime,
-    deadline: float,
+    started: float,
 ) -> DispatchSummary:
     """Deliver one subscriber's alerts in order, recording each result as soon as it is known.
     After a failure the channel is presumed down: the rest wait for the failed alert's retry
-    time instead of each waiting for its own timeout (they keep their attempt counts)."""
+    time instead of each waiting for its own timeout (they keep their attempt counts).
+    `started`: monotonic time of `now`, so a Retry-After counts from when the channel said it."""
     url = _url_for(rt.settings, name, sub)
     if sub is not None and sub.mode == "digest":
         label = last_digest_boundary(sub, now).strftime("%Y-%m-%d %H:%M %Z")
-        ok, error = _deliver(rt.settings, url, alerts, name, digest_label=label)
-        return _record(rt, _outcomes(rt, alerts, ok, error, now), reopened=ok)
+        result = _deliver(rt.settings, url, alerts, name, digest_label=label)
+        outcomes = _outcomes(rt, alerts, result, now, _elapsed(now, started))
+        return _record(rt, outcomes, reopened=result.ok)
+    # Stop sending before the lease runs out: after it, another replica may claim the rest.
+    deadline = started + (LEASE - LEASE_MARGIN).total_seconds()
     summary = DispatchSummary()
     for i, alert in enumerate(alerts):
         if monotonic() > deadline:
             break  # the rest keep their lease and are claimed again when it runs out
-        ok, error = _deliver(rt.settings, url, [alert], name)
-        outcomes = _outcomes(rt, [alert], ok, error, now)
-        if not ok:
-            retry_at = now + backoff(rt.settings, alert.attempts + 1)
+        result = _deliver(rt.settings, url, [alert], name)
+        if not result.ok:
+            answered = _elapsed(now, started)
+            attempts = alert.attempts + 1
+            retry_at = retry_time(rt.settings, attempts, now, result.retry_after, answered)
+            outcomes = _outcomes(rt, [alert], result, now, answered, retry_at)
             outcomes += [_Outcome(a, {"next_attempt_at": retry_at}) for a in alerts[i + 1 :]]
             return summary + _record(rt, outcomes)
+        outcomes = _outcomes(rt, [alert], result, now, now)
         summary = summary + _record(rt, outcomes, reopened=not summary.sent)
     return summary
+
+
+def _elapsed(now: datetime, started: float) -> datetime:
+    """`now` moved on by the time this pass has taken (on the caller's clock, real or not)."""
+    return now + timedelta(seconds=monotonic() - started)
+
+
+def retry_time(
+    settings: Settings,
+    attempts: int,
+    now: datetime,
+    retry_after: float | None = None,
+    answered: datetime | None = None,
+) -> datetime:
+    """When a failed alert may be tried again: after its backoff, or later if the channel said
+    when (Retry-After seconds, counted from its answer, capped at alerts.max_backoff)."""
+    at = now + backoff(settings, attempts)
+    if retry_after is not None:
+        wait = timedelta(seconds=min(retry_after, settings.alerts.max_backoff))
+        at = max(at, (answered or now) + wait)
+    return at
 
 
 def _url_for(settings: Settings, name: str, sub: SubscriberSettings | None) -> str | None:
@@ -162,14 +201,14 @@ def _deliver(
     alerts: Sequence[Claimed],
     name: str,
     digest_label: str | None = None,
-) -> tuple[bool, str | None]:
+) -> DeliveryResult:
     if not url:
         where = (
             "[operators] url_env/url_file"
             if name == alerting.OPERATORS
             else f"subscriber {name!r}: url_env/url_file"
         )
-        return False, f"no apprise URL configured or found ({where})"
+        return DeliveryResult(False, f"no apprise URL configured or found ({where})")
     templates = settings.alerts.templates_dir
     try:
         if digest_label is not None:
@@ -183,8 +222,11 @@ def _deliver(
             rendered = notify.render_alert(alert_event(alerts[0].payload), templates_dir=templates)
         result = notify.deliver(url, rendered)
     except Exception as exc:  # noqa: BLE001 - a template or plugin bug must not stop the outbox
-        return False, f"{type(exc).__name__}: {notify.redact(str(exc))}"
-    return result.ok, result.error
+        return DeliveryResult(False, f"{type(exc).__name__}: {notify.redact(str(exc))}")
+    cap = settings.alerts.max_backoff
+    if result.retry_after is not None and result.retry_after > cap and result.error:
+        result = replace(result, error=f"{result.error} (waiting alerts.max_backoff, {cap:.0f} s)")
+    return result
 
 
 def alert_event(payload: dict[str, Any]) -> notify.AlertEvent:
@@ -233,9 +275,16 @@ class _Outcome:
 
 
 def _outcomes(
-    rt: Runtime, alerts: Sequence[Claimed], ok: bool, error: str | None, now: datetime
+    rt: Runtime,
+    alerts: Sequence[Claimed],
+    result: DeliveryResult,
+    now: datetime,
+    answered: datetime,
+    retry_at: datetime | None = None,
 ) -> list[_Outcome]:
-    max_attempts = rt.settings.alerts.max_attempts
+    """Row updates for one attempt; a failed alert is due again at `retry_at`, or at its own
+    `retry_time`."""
+    settings, ok, error = rt.settings, result.ok, result.error
     out = []
     for alert in alerts:
         attempts = alert.attempts + 1
@@ -246,14 +295,15 @@ def _outcomes(
                 "attempts": attempts,
                 "last_error": None,
             }
-        elif attempts >= max_attempts:
+        elif attempts >= settings.alerts.max_attempts:
             values = {"status": "dead", "attempts": attempts, "last_error": error}
         else:
             values = {
                 "status": "failed",
                 "attempts": attempts,
                 "last_error": error,
-                "next_attempt_at": now + backoff(rt.settings, attempts),
+                "next_attempt_at": retry_at
+                or retry_time(settings, attempts, now, result.retry_after, answered),
             }
         out.append(_Outcome(alert, values, dead=values["status"] == "dead"))
     if not ok:
@@ -266,10 +316,32 @@ def _outcomes(
 
 def _record(rt: Runtime, outcomes: Sequence[_Outcome], reopened: bool = False) -> DispatchSummary:
     """Write results at once: the window in which a crash re-sends a confirmed message is
-    one commit long. `reopened`: the channel works, so a later outage alerts operators again."""
+    one commit long. `reopened`: the channel works, so a later outage alerts operators again.
+    A confirmed send whose record fails on a database error (locked by another process, a
+    lost connection) is recorded again after short waits: losing it means a duplicate."""
+    sent = [o.alert.id for o in outcomes if o.values.get("status") == "sent"]
+    if not sent:
+        return _write(rt, outcomes, reopened)
+    try:
+        return retry_transient(
+            lambda: _write(rt, outcomes, reopened),
+            RECORD_RETRY_WAITS,
+            f"recording sent alerts {sent}",
+        )
+    except Exception:
+        log.error(
+            "alerts %s were delivered but their success could not be recorded: they will be "
+            "sent again when their lease runs out (a duplicate)",
+            sent,
+            exc_info=True,
+        )
+        raise
+
+
+def _write(rt: Runtime, outcomes: Sequence[_Outcome], reopened: bool) -> DispatchSummary:
     settings, now = rt.settings, rt.clock()
     counts = {"sent": 0, "failed": 0, "dead": 0}
-    with transaction(rt.engine) as conn:
+    with locks.sqlite_turn(rt.engine), transaction(rt.engine) as conn:
         for o in outcomes:
             outbox.update_alert(conn, o.alert.id, o.values)
             status = str(o.values.get("status"))

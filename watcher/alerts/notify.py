@@ -5,7 +5,8 @@ Pure building blocks for the outbox dispatcher, which owns retries and state:
     render_alert(AlertEvent)            one matched change        -> Rendered
     render_digest([AlertEvent], label)  a subscriber's period      -> Rendered
     render_operator(OperatorEvent)      the watcher in trouble     -> Rendered
-    deliver(url, Rendered, timeout)     one channel, one attempt   -> DeliveryResult(ok, error)
+    deliver(url, Rendered, timeout)     one channel, one attempt   -> DeliveryResult(ok, error,
+                                                                      retry_after)
 
 Formats per channel: Slack (`slack://...`, `https://hooks.slack.com/...`) gets Slack mrkdwn,
 email (`mailto://`, `mailtos://`) gets HTML, which apprise sends as multipart/alternative with a
@@ -18,6 +19,12 @@ Slack-compatible incoming webhook that is not hooks.slack.com (a proxy, a test r
 apprise's Slack plugin always posts to hooks.slack.com, so this path POSTs `slack_payload()`
 with httpx and succeeds on 2xx. `slack://` itself still goes through apprise.
 
+Retry-After: only this path reads the answer's headers. A 429 or 503 from it carries
+`Retry-After` (delta-seconds or an HTTP-date; see `retry_after_seconds`) in
+`DeliveryResult.retry_after`, and the dispatcher does not try that channel again before then.
+apprise channels (`json://`, `slack://`, hooks.slack.com, email, ...) report only success or
+failure, never the response's headers, so a 429 there gets the normal backoff.
+
 Templates live in `watcher/templates/` as `{alert,digest,operator}.{subject,txt,md,html}.j2`
 (plus `_event.*.j2` partials). Pass `templates_dir` to override any of them by file name.
 
@@ -27,7 +34,7 @@ the URL's parts masked; `redact()` masks URL credentials and tokens in any text.
 
 from __future__ import annotations
 
-from watcher.alerts.deliver import DeliveryResult, deliver, slack_payload
+from watcher.alerts.deliver import DeliveryResult, deliver, retry_after_seconds, slack_payload
 from watcher.alerts.render import (
     AlertEvent,
     AlertKind,
@@ -50,5 +57,6 @@ __all__ = [
     "render_alert",
     "render_digest",
     "render_operator",
+    "retry_after_seconds",
     "slack_payload",
 ]

@@ -1,6 +1,6 @@
 """What every command shares: the App (settings + database, opened once), errors, dates.
 
-Imports here stay light (click): config (pydantic) and the database layer are imported when a
+Imports here stay light (click): config and the database layer are imported when a
 command first needs them, so `--version` and `--help` pay for neither.
 """
 

@@ -101,8 +101,9 @@ def main(ctx: click.Context, config: str | None, tz: str | None, verbose: bool) 
     """Watch US sanctions and export-control lists and alert on tracked parties."""
     from watcher.logs import configure_logging
 
-    # pydantic scans every installed distribution for plugins when it first validates (the
-    # config); watcher uses none. A value the operator set is kept.
+    # pydantic scans every installed distribution for plugins when it first validates (FastAPI's
+    # models in `serve`; config does not use pydantic); watcher uses none. An operator's value
+    # is kept.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
     # A command prints its answer; logs are for `-v`, warnings and the daemon.

@@ -1,9 +1,11 @@
 """Loading: find config.toml, apply environment overrides, validate, and say what is wrong.
 
 Lookup: --config PATH, else $WATCHER_CONFIG, else ./config.toml. The TOML document is validated
-in one pass by pydantic against `_Document` (the file's shape); every problem becomes one line
-`config: KEY: reason`, raised as ConfigError, so a bad value stops the start with its name.
-Secrets are referenced (`url_env`, `url_file`), never inlined, and resolved only when used.
+in one pass against `_Document` (the file's shape) by `validation`, which reads the settings
+dataclasses' annotations (types strict, rules from `values`); every problem becomes one line
+`config: KEY: reason`, all of them joined in one ConfigError, so a bad value stops the start
+with its name. Secrets are referenced (`url_env`, `url_file`), never inlined, and resolved only
+when used. (Not pydantic: importing it and building the schema cost every command ~55 ms.)
 """
 
 from __future__ import annotations
@@ -12,15 +14,10 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar
-
-from pydantic import ConfigDict, StrictBool, StrictStr, TypeAdapter, ValidationError
-from pydantic_core import ErrorDetails
+from typing import Any
 
 from watcher.config.settings import (
-    STRICT_TABLE,
     AlertSettings,
     FetchSettings,
     HttpSettings,
@@ -30,6 +27,7 @@ from watcher.config.settings import (
     SourceSettings,
     SubscriberSettings,
 )
+from watcher.config.validation import UNSEEN, Loc, Problem, check
 from watcher.config.values import DatabaseUrl, Positive
 from watcher.errors import ConfigError
 from watcher.models import WatchEntity
@@ -37,8 +35,6 @@ from watcher.models import WatchEntity
 
 @dataclass(frozen=True)
 class _Database:
-    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
-
     url: DatabaseUrl = Settings.database_url
 
 
@@ -46,15 +42,13 @@ class _Database:
 class _Document:
     """config.toml as written (Settings is what the program uses)."""
 
-    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
-
     database: _Database = _Database()
     http: HttpSettings = HttpSettings()
     fetch: FetchSettings = FetchSettings()
     sources: Mapping[str, SourceSettings] = field(default_factory=dict)
-    include_default_watchlist: StrictBool = True
+    include_default_watchlist: bool = True
     watchlist: tuple[WatchEntity, ...] = ()
-    watchlist_file: StrictStr | None = None
+    watchlist_file: str | None = None
     subscribers: tuple[SubscriberSettings, ...] = ()
     operators: OperatorSettings = OperatorSettings()
     match: MatchSettings = MatchSettings()
@@ -63,79 +57,40 @@ class _Document:
 
 @dataclass(frozen=True)
 class _WatchlistFile:
-    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
-
     watchlist: tuple[WatchEntity, ...] = ()
 
 
-# The table each key path (its first part) is validated as, to list the allowed keys.
-_TABLES: Mapping[str, type] = {
-    "database": _Database,
-    "http": HttpSettings,
-    "fetch": FetchSettings,
-    "operators": OperatorSettings,
-    "match": MatchSettings,
-    "alerts": AlertSettings,
-    "watchlist": WatchEntity,
-    "subscribers": SubscriberSettings,
-}
 _SOURCE_KEYS = frozenset(f.name for f in fields(SourceSettings)) - {"name", "options"}
 # TOML types a source declares for its own keys, as checked at load (others are used as given).
-_OPTION_TYPES: Mapping[Any, Any] = {
-    list: list[StrictStr],
-    bool: StrictBool,
-    int: Positive,
-    str: StrictStr,
-}
-_DOCUMENT = TypeAdapter(_Document)
+_OPTION_TYPES: Mapping[Any, Any] = {list: list[str], bool: bool, int: Positive, str: str}
 
 
-def _path(loc: tuple[int | str, ...]) -> str:
+def _path(loc: Loc) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else f"{'.' if out else ''}{part}"
     return out
 
 
-def _allowed(loc: tuple[int | str, ...], top: type) -> str:
-    table = _TABLES.get(str(loc[0])) if len(loc) > 1 else top
-    return ", ".join(sorted(f.name for f in fields(table))) if table is not None else "?"
-
-
-def _problem(
-    error: ErrorDetails,
-    env_names: Mapping[str, str],
-    top: type = _Document,
-    prefix: tuple[int | str, ...] = (),
-) -> str:
-    """One `KEY: reason (got VALUE)` for one pydantic error."""
-    loc = prefix + tuple(error["loc"])
-    where = _path(loc)
-    if error["type"] == "unexpected_keyword_argument":
-        return f"{where}: unknown key (allowed: {_allowed(loc, top)})"
-    if error["type"] == "missing":
-        return f"{where}: missing"
-    reason = error["msg"].removeprefix("Value error, ")
+def _problem(problem: Problem, env_names: Mapping[str, str]) -> str:
+    """One `KEY: reason (got VALUE [from ENV_VAR])`."""
+    where = _path(problem.loc)
     origin = f"from {env_names[where]}" if where in env_names else ""
-    if ", got " not in reason:
-        got = repr(error["input"])
+    got = repr(problem.value)
+    if problem.value is not UNSEEN and ", got " not in problem.reason and got not in problem.reason:
         origin = f"got {got if len(got) <= 60 else got[:57] + '...'} {origin}".strip()
-    return f"{where}: {reason} ({origin})" if origin else f"{where}: {reason}"
+    return f"{where}: {problem.reason} ({origin})" if origin else f"{where}: {problem.reason}"
 
 
 def _validate(
-    adapter: TypeAdapter[Any],
-    data: Any,
-    env_names: Mapping[str, str] | None = None,
-    top: type = _Document,
-    prefix: tuple[int | str, ...] = (),
+    kind: Any, data: Any, env_names: Mapping[str, str] | None = None, prefix: Loc = ()
 ) -> Any:
-    """Validated data, or one ConfigError line naming every bad key."""
-    try:
-        return adapter.validate_python(data)
-    except ValidationError as exc:
-        problems = [_problem(e, env_names or {}, top, prefix) for e in exc.errors()]
-        raise ConfigError("config: " + "; ".join(problems)) from None
+    """`data` checked as `kind`, or one ConfigError line naming every bad key."""
+    value, problems = check(kind, data, prefix)
+    if problems:
+        lines = (_problem(p, env_names or {}) for p in problems)
+        raise ConfigError("config: " + "; ".join(lines))
+    return value
 
 
 def _table(data: Mapping[str, Any], key: str, parent: str = "") -> dict[str, Any]:
@@ -197,21 +152,13 @@ def _source_tables(sources: Mapping[str, Any]) -> dict[str, Any]:
                 raise ConfigError(f"config: sources.{name}.{key}: unknown key (allowed: {keys})")
         options = {
             key: _validate(
-                _option_adapter(_OPTION_TYPES.get(kind, kind)),
-                table.pop(key),
-                prefix=("sources", name, key),
+                _OPTION_TYPES.get(kind, kind), table.pop(key), prefix=("sources", name, key)
             )
             for key, kind in option_keys.items()
             if key in table
         }
         out[name] = {**table, "name": name, "options": options}
     return out
-
-
-@cache
-def _option_adapter(kind: Any) -> TypeAdapter[Any]:
-    """One validator per option type, built once (a TypeAdapter costs a few ms to build)."""
-    return TypeAdapter(kind)
 
 
 def _check_subscribers(subscribers: tuple[SubscriberSettings, ...]) -> None:
@@ -243,7 +190,7 @@ def load_watchlist_file(path: Path) -> tuple[WatchEntity, ...]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"config: watchlist_file: cannot read {path}: {exc}") from exc
-    doc = _validate(TypeAdapter(_WatchlistFile), data, top=_WatchlistFile)
+    doc: _WatchlistFile = _validate(_WatchlistFile, data)
     return tuple(doc.watchlist)
 
 
@@ -256,7 +203,7 @@ def settings_from_dict(
     """Validate a parsed TOML document (plus environment overrides) into Settings."""
     raw, env_names = _with_env(data, os.environ if env is None else env)
     raw["sources"] = _source_tables(raw["sources"])
-    doc: _Document = _validate(_DOCUMENT, raw, env_names)
+    doc: _Document = _validate(_Document, raw, env_names)
     _check_subscribers(doc.subscribers)
     watchlist = doc.watchlist
     if doc.watchlist_file is not None:

@@ -1,16 +1,15 @@
 """The settings types: frozen dataclasses whose annotations are the validation rules.
 
-Pydantic validates them at load (`extra="forbid"`: an unknown key is an error naming it);
-constructing one directly (from database rows, in tests) checks nothing, as for any dataclass.
+`load` validates them when config is read (types strict, an unknown key is an error naming it,
+a field without a default is required); constructing one directly (from database rows, in
+tests) checks nothing, as for any dataclass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
-
-from pydantic import ConfigDict, StrictBool, StrictStr
+from typing import Any
 
 from watcher.config.values import (
     Count,
@@ -28,17 +27,13 @@ from watcher.config.values import (
 )
 from watcher.models import WatchEntity
 
-STRICT_TABLE = ConfigDict(extra="forbid")
-
 
 @dataclass(frozen=True)
 class SourceSettings:
-    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
-
-    name: StrictStr
-    enabled: StrictBool = True
+    name: str
+    enabled: bool = True
     url: SourceUrl | None = None
-    companions: tuple[StrictStr, ...] | None = None
+    companions: tuple[str, ...] | None = None
     interval: Duration = 3600.0
     min_records: Count | None = None
     max_records: Count | None = None
@@ -57,13 +52,11 @@ class SourceSettings:
 
 @dataclass(frozen=True)
 class SubscriberSettings:
-    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
-
-    name: StrictStr
-    url_env: StrictStr | None = None
-    url_file: StrictStr | None = None
-    tags: tuple[StrictStr, ...] = ()
-    sources: tuple[StrictStr, ...] = ()
+    name: str
+    url_env: str | None = None
+    url_file: str | None = None
+    tags: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
     kinds: tuple[Kind, ...] = ()
     min_score: Score = 0.0
     mode: Mode = "immediate"
@@ -72,49 +65,39 @@ class SubscriberSettings:
 
 @dataclass(frozen=True)
 class OperatorSettings:
-    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
-
-    url_env: StrictStr | None = None
-    url_file: StrictStr | None = None
+    url_env: str | None = None
+    url_file: str | None = None
 
 
 @dataclass(frozen=True)
 class FetchSettings:
-    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
-
     timeout: Duration = 60.0
     retries: Count = 3
     backoff: Delay = 2.0
     max_bytes: Positive = 200 * 1024 * 1024
     deadline: Duration = 900.0  # a whole download, retries and Retry-After waits included
-    user_agent: StrictStr = "watcher/0.1 (+https://github.com/; entity-list watcher)"
+    user_agent: str = "watcher/0.1 (+https://github.com/; entity-list watcher)"
 
 
 @dataclass(frozen=True)
 class HttpSettings:
-    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
-
-    host: StrictStr = "127.0.0.1"
+    host: str = "127.0.0.1"
     port: Port = 8080
-    token_env: StrictStr | None = "WATCHER_API_TOKEN"
-    token_file: StrictStr | None = None
+    token_env: str | None = "WATCHER_API_TOKEN"
+    token_file: str | None = None
 
 
 @dataclass(frozen=True)
 class MatchSettings:
-    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
-
     threshold: Percent = 88.0  # fuzzy score (0-100) needed for a name match
 
 
 @dataclass(frozen=True)
 class AlertSettings:
-    __pydantic_config__: ClassVar[ConfigDict] = STRICT_TABLE
-
     max_attempts: Positive = 8
     backoff: Delay = 30.0
     max_backoff: Delay = 6 * 3600.0
-    templates_dir: StrictStr | None = None
+    templates_dir: str | None = None
 
 
 @dataclass(frozen=True)

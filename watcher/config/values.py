@@ -1,18 +1,21 @@
-"""The value syntaxes config accepts beyond TOML's own: durations, digest times, URLs.
+"""The value syntaxes config accepts beyond TOML's own (durations, digest times, URLs) and the
+small vocabulary the settings annotations use to say them: `Annotated[float, Parse(seconds),
+Range(gt=0)]` reads '15m' as 900.0 and refuses zero.
 
-Each parser raises ValueError with a message meant to follow the key's name; pydantic turns it
-into a validation error at load, and the dispatcher reuses `parse_digest_at` so the rule the
-config checks is the rule that runs.
+Each rule raises ValueError with a message meant to follow the key's name; `load` turns it into
+`config: KEY: reason`, and the dispatcher reuses `parse_digest_at` so the rule the config checks
+is the rule that runs. Types themselves are strict (load's validator): TOML values are typed, so
+`true` is not an integer, "8080" is not a port and 1.5 is not a count; a float takes an integer.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from pydantic import AfterValidator, BeforeValidator, Field, Strict, StrictInt
 
 from watcher.errors import ConfigError
 
@@ -74,27 +77,64 @@ def _database_url(url: str) -> str:
     return url
 
 
-def _one_of(*allowed: str) -> AfterValidator:
-    def check(value: str) -> str:
-        if value not in allowed:
-            raise ValueError(f"expected one of {', '.join(map(repr, allowed))}, got {value!r}")
-        return value
+@dataclass(frozen=True)
+class Parse:
+    """Read the raw value with `read` instead of checking its type ('15m' -> 900.0): the reader
+    is the syntax, and its ValueError says what was expected."""
 
-    return AfterValidator(check)
+    read: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Range:
+    """Bounds on a number: above `gt`, at least `ge`, at most `le` (NaN is in no range)."""
+
+    gt: float | None = None
+    ge: float | None = None
+    le: float | None = None
+
+    def check(self, value: float) -> None:
+        if self.gt is not None and not value > self.gt:
+            raise ValueError(f"must be > {self.gt:g}")
+        if self.ge is not None and not value >= self.ge:
+            raise ValueError(f"must be >= {self.ge:g}")
+        if self.le is not None and not value <= self.le:
+            raise ValueError(f"must be <= {self.le:g}")
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """One of a few words (the string form of a Literal)."""
+
+    allowed: tuple[str, ...]
+
+    def check(self, value: str) -> None:
+        if value not in self.allowed:
+            raise ValueError(f"expected one of: {', '.join(self.allowed)}")
+
+
+@dataclass(frozen=True)
+class Check:
+    """Any other rule on the typed value: `rule` raises ValueError saying what is wrong."""
+
+    rule: Callable[[Any], object]
+
+    def check(self, value: Any) -> None:
+        self.rule(value)
 
 
 # Annotated types for the settings dataclasses: validated at load only (plain construction, as
 # from database rows and tests, is unchecked).
-Duration = Annotated[float, BeforeValidator(seconds), Field(gt=0)]
-Delay = Annotated[float, BeforeValidator(seconds), Field(ge=0)]
-Share = Annotated[float, Strict(), Field(ge=0, le=1)]
-Score = Annotated[float, Strict(), Field(ge=0)]
-Percent = Annotated[float, Strict(), Field(ge=0, le=100)]
-Count = Annotated[StrictInt, Field(ge=0)]
-Positive = Annotated[StrictInt, Field(ge=1)]
-Port = Annotated[StrictInt, Field(ge=0, le=65535)]
-SourceUrl = Annotated[str, AfterValidator(_source_url)]
-DatabaseUrl = Annotated[str, AfterValidator(_database_url)]
-DigestAt = Annotated[str | None, AfterValidator(_digest_at)]
-Mode = Annotated[str, _one_of("immediate", "digest")]
-Kind = Annotated[str, _one_of("added", "removed", "modified")]
+Duration = Annotated[float, Parse(seconds), Range(gt=0)]
+Delay = Annotated[float, Parse(seconds), Range(ge=0)]
+Share = Annotated[float, Range(ge=0, le=1)]
+Score = Annotated[float, Range(ge=0)]
+Percent = Annotated[float, Range(ge=0, le=100)]
+Count = Annotated[int, Range(ge=0)]
+Positive = Annotated[int, Range(ge=1)]
+Port = Annotated[int, Range(ge=0, le=65535)]
+SourceUrl = Annotated[str, Check(_source_url)]
+DatabaseUrl = Annotated[str, Check(_database_url)]
+DigestAt = Annotated[str | None, Check(_digest_at)]
+Mode = Annotated[str, OneOf(("immediate", "digest"))]
+Kind = Annotated[str, OneOf(("added", "removed", "modified"))]

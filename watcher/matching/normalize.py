@@ -149,18 +149,6 @@ def text_tokens(text: str) -> tuple[str, ...]:
     return tuple(ascii_words(text).split())
 
 
-def find_sequence(haystack: tuple[str, ...], needle: tuple[str, ...]) -> int:
-    """Index of `needle` as a run of whole tokens in `haystack`, or -1."""
-    n = len(needle)
-    if n == 0:
-        return -1
-    first = needle[0]
-    for i, token in enumerate(haystack):
-        if token == first and haystack[i : i + n] == needle:
-            return i
-    return -1
-
-
 def icu_country_names() -> dict[str, str]:
     """ICU's English country names -> ISO code: what data/country_names.toml was generated from."""
     import icu  # pyicu

@@ -12,6 +12,7 @@ since APScheduler's jitter only delays, so a replica never skips its own next po
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES
@@ -43,6 +44,7 @@ def build_scheduler(
         timezone=UTC, job_defaults={"max_instances": 1, "coalesce": True}
     )
     watch = PollWatch.for_runtime(rt, stuck_after)
+    wake = threading.Event()  # alerts queued: dispatch now, or again right after a running one
     scheduler.add_listener(watch.on_skipped, EVENT_JOB_MAX_INSTANCES)
     now = datetime.now(UTC)
     for name in enabled_sources(rt.settings):
@@ -50,7 +52,7 @@ def build_scheduler(
         scheduler.add_job(
             poll_job,
             IntervalTrigger(seconds=interval, jitter=min(interval * 0.1, MAX_JITTER), timezone=UTC),
-            args=[rt, name, scheduler, watch],
+            args=[rt, name, scheduler, watch, wake],
             id=f"poll:{name}",
             name=f"poll {name}",
             next_run_time=now,
@@ -59,7 +61,7 @@ def build_scheduler(
     scheduler.add_job(
         dispatch_job,
         IntervalTrigger(seconds=dispatch_every, timezone=UTC),
-        args=[rt],
+        args=[rt, wake],
         id=DISPATCH_JOB,
         name="dispatch alerts",
         next_run_time=now,
@@ -81,6 +83,7 @@ def poll_job(
     name: str,
     scheduler: BackgroundScheduler | None = None,
     watch: PollWatch | None = None,
+    wake: threading.Event | None = None,
 ) -> RunResult | None:
     """One scheduled poll; wakes the dispatcher when alerts were queued."""
     try:
@@ -104,20 +107,32 @@ def poll_job(
         result.summary(),
         extra={"source": name, "outcome": result.outcome, "duration_ms": result.duration_ms},
     )
-    if result.alerts and scheduler is not None and scheduler.running:
-        scheduler.modify_job(DISPATCH_JOB, next_run_time=datetime.now(UTC))
+    if result.alerts:
+        if wake is not None:
+            wake.set()
+        if scheduler is not None and scheduler.running:
+            scheduler.modify_job(DISPATCH_JOB, next_run_time=datetime.now(UTC))
     return result
 
 
-def dispatch_job(rt: Runtime) -> None:
-    """Send due alerts (and release digests); the outbox makes this safe on every replica."""
-    try:
-        summary = tick(rt)
-    except Exception:  # noqa: BLE001 - the next run retries; the outbox keeps the state
-        log.exception("dispatch failed")
-        return
-    if summary.sent or summary.failed or summary.dead:
-        log.info(
-            "alerts dispatched",
-            extra={"sent": summary.sent, "failed": summary.failed, "dead": summary.dead},
-        )
+def dispatch_job(rt: Runtime, wake: threading.Event | None = None) -> None:
+    """Send due alerts (and release digests); the outbox makes this safe on every replica.
+
+    A poll that queues alerts while this job runs cannot start it again (one instance at a
+    time: APScheduler skips that run), so the job goes round once more when `wake` was set
+    meanwhile: those alerts leave now, not at the next interval."""
+    while True:
+        if wake is not None:
+            wake.clear()
+        try:
+            summary = tick(rt)
+        except Exception:  # noqa: BLE001 - the next run retries; the outbox keeps the state
+            log.exception("dispatch failed")
+            return
+        if summary.sent or summary.failed or summary.dead:
+            log.info(
+                "alerts dispatched",
+                extra={"sent": summary.sent, "failed": summary.failed, "dead": summary.dead},
+            )
+        if wake is None or not wake.is_set():
+            return

@@ -4,14 +4,19 @@ The store speaks SQLAlchemy Core on a `Connection` (no ORM: see `tables.py`)."""
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -46,6 +51,25 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         raise
     finally:
         conn.close()
+
+
+def retry_transient(action: Callable[[], T], waits: Sequence[float], what: str) -> T:
+    """Run `action` (a whole transaction), again after each of `waits` seconds while it fails
+    with an OperationalError (SQLite locked or busy, a lost PostgreSQL connection); the last
+    failure is raised. For writes whose loss costs more than a wait (a sent alert not
+    recorded is sent again)."""
+    for wait in waits:
+        try:
+            return action()
+        except OperationalError as exc:
+            log.warning(
+                "%s failed (%s); retrying in %.1f s",
+                what,
+                str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__,
+                wait,
+            )
+        time.sleep(wait)
+    return action()
 
 
 def ping(conn: Connection) -> None:
