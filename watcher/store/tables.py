@@ -8,7 +8,6 @@ SQLAlchemy Core, not the ORM: a listing command's start-up has no room for `sqla
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -306,8 +305,3 @@ LINKS = Table(
     UniqueConstraint("action_key", "target_change_id"),
     Index("ix_links_target", "target_source", "target_key"),
 )
-
-# `Base.metadata` is what migrations/env.py read before the store left the ORM: an environment
-# whose `watcher_migrations` is another, older checkout (an editable install) still finds the
-# tables. Nothing here uses it; drop it once no such checkout is in use.
-Base = SimpleNamespace(metadata=metadata)
