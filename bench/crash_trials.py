@@ -54,14 +54,16 @@ def main() -> None:
 
 
 def run_once_trials(trials: int, max_kill: float, rng: random.Random) -> None:
-    lost = dupes = inexact = killed = 0
+    lost = resent = window = other = inexact = killed = 0
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp, CrashRig(Path(tmp)) as rig:
         for n in range(trials):
             trial = rig.trial(n, rng.uniform(0.0, max_kill))
             killed += trial.killed
             lost += trial.lost
-            dupes += trial.duplicates
+            resent += trial.resent_after_recorded
+            window += trial.window
+            other += trial.other_duplicates
             inexact += not trial.exact
             if trial.lost or trial.duplicates or not trial.exact:
                 print(f"trial {n}: kill at {trial.kill_at:.2f} s: {trial}", flush=True)
@@ -69,8 +71,10 @@ def run_once_trials(trials: int, max_kill: float, rng: random.Random) -> None:
                 print(f"{n + 1} trials done, {killed} killed mid-run", flush=True)
     print(
         f"{trials} trials ({killed} killed mid-run, the rest had finished) in "
-        f"{time.monotonic() - t0:.0f} s: lost deliveries {lost}, duplicate deliveries {dupes}, "
-        f"runs not exact (25 additions, no duplicate rows, exit 0) {inexact}"
+        f"{time.monotonic() - t0:.0f} s: lost deliveries {lost}; re-sent after `sent` was "
+        f"recorded {resent}; other duplicates {other}; by-design window (received by the "
+        f"channel, not yet recorded at the kill) {window}; runs not exact (25 additions, no "
+        f"duplicate rows, exit 0) {inexact}"
     )
 
 

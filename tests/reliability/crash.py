@@ -17,7 +17,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -29,6 +29,7 @@ from tests.helpers import make_runtime
 from tests.hostile import HostileServer, Reply
 from tests.receivers import HttpReceiver, ReceivedMail, ReceivedRequest, SmtpReceiver
 from watcher.pipeline.run import run_source
+from watcher.store import outbox
 from watcher.store.engine import make_engine, upgrade
 
 NAMES = ("ZAKIR, Shohrat", "TUNIYAZ, Erken")
@@ -44,6 +45,9 @@ class Trial:
     delivered: Counter[str]  # "subscriber:name" -> deliveries
     statuses: Counter[str]
     exit_code: int  # of the recovery run
+    # Read once the killed process was dead (only committed rows survive a SIGKILL):
+    sent_at_kill: frozenset[str] = frozenset()  # "subscriber:name" recorded `sent`
+    received_at_kill: Counter[str] = field(default_factory=Counter)  # what receivers had got
 
     @property
     def lost(self) -> int:
@@ -52,6 +56,26 @@ class Trial:
     @property
     def duplicates(self) -> int:
         return sum(max(0, c - 1) for c in self.delivered.values())
+
+    @property
+    def resent_after_recorded(self) -> int:
+        """Repeats of an alert the database had `sent` before the kill: a bug."""
+        return sum(max(0, self.delivered[k] - 1) for k in self.sent_at_kill)
+
+    @property
+    def window(self) -> int:
+        """Repeats of a delivery the receiver had got but the killed run had not recorded
+        (in flight, or answered before the `sent` commit): the at-least-once window, by design."""
+        return sum(
+            max(0, c - 1)
+            for k, c in self.delivered.items()
+            if k not in self.sent_at_kill and self.received_at_kill[k]
+        )
+
+    @property
+    def other_duplicates(self) -> int:
+        """Repeats the kill cannot explain: a bug."""
+        return self.duplicates - self.resent_after_recorded - self.window
 
     @property
     def exact(self) -> bool:
@@ -95,6 +119,16 @@ def deliveries(requests: Iterable[ReceivedRequest], mails: Iterable[ReceivedMail
         text = mail.message.as_string()
         delivered.update(f"mail:{n}" for n in NAMES if n in text)
     return delivered
+
+
+def alert_statuses(db: Path) -> dict[str, str]:
+    """Status per "subscriber:name", through the store's own listing."""
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as conn:
+            return {f"{a.subscriber}:{a.name}": a.status for a in outbox.list_alerts(conn)}
+    finally:
+        engine.dispose()
 
 
 def copy_database(source: Path, target: Path) -> None:
@@ -182,6 +216,9 @@ class CrashRig:
         if killed:
             proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=120)
+        status = alert_statuses(db)
+        sent_at_kill = frozenset(k for k, v in status.items() if v == "sent")
+        received_at_kill = self.delivered()
         again = self.start(config)
         exit_code = again.wait(timeout=300)
         delivered = self.delivered()
@@ -189,7 +226,7 @@ class CrashRig:
         db.unlink()
         return Trial(
             kill_at, killed, stored.changes, stored.distinct_changes, delivered, stored.statuses,
-            exit_code,
+            exit_code, sent_at_kill, received_at_kill,
         )  # fmt: skip
 
     def close(self) -> None:

@@ -36,12 +36,11 @@ from tests.reliability.crash import (
     NAMES,
     CrashRig,
     Stored,
+    alert_statuses,
     copy_database,
     deliveries,
     stored_counts,
 )
-from watcher.store import outbox
-from watcher.store.engine import make_engine
 
 SUBSCRIBERS = ("hook", "mail")
 EXPECTED = tuple(f"{s}:{n}" for s in SUBSCRIBERS for n in NAMES)
@@ -186,7 +185,7 @@ class DaemonCrashRig(CrashRig):
             at_kill=at_kill,
             delivered=self.delivered(),
             stored=stored_counts(db),
-            alert_status=_alert_status(db),
+            alert_status=alert_statuses(db),
             recovery_s=recovery,
             released="released" in text[1] and "leases of dead processes" in text[1],
             error_lines=sum(_is_error(line) for t in text for line in t.splitlines()),
@@ -222,7 +221,7 @@ class DaemonCrashRig(CrashRig):
         return True
 
     def _at_kill(self, db: Path, fetches: int) -> AtKill:
-        status = _alert_status(db)
+        status = alert_statuses(db)
         stored = stored_counts(db)
         received = deliveries(self.hook.requests, self.smtp.messages)
         answered = deliveries(self.hook.answered, self.smtp.messages)
@@ -237,18 +236,8 @@ class DaemonCrashRig(CrashRig):
         return AtKill(phase, status, received, answered)
 
 
-def _alert_status(db: Path) -> dict[str, str]:
-    """Status per "subscriber:name", through the store's own listing."""
-    engine = make_engine(f"sqlite:///{db}")
-    try:
-        with engine.connect() as conn:
-            return {f"{a.subscriber}:{a.name}": a.status for a in outbox.list_alerts(conn)}
-    finally:
-        engine.dispose()
-
-
 def _all_sent(db: Path) -> bool:
-    status = _alert_status(db)
+    status = alert_statuses(db)
     return len(status) == len(EXPECTED) and all(s == "sent" for s in status.values())
 
 
