@@ -1,5 +1,8 @@
 """The hostile-input corpus: one row per bad download, derived inside the tests from real
-fixture bytes (MANIFEST.md: nothing invented is committed), per source family.
+fixture bytes (MANIFEST.md: nothing invented is committed), per source family. This module holds
+OFAC (CSV, XML), the CSL (CSV, JSON) and RSS 2.0, and gathers the other families' modules:
+corpus_fr.py (documents.json, public inspection, rule full texts), corpus_ecfr.py, corpus_atom.py;
+the shapes (`Family`, `Case`) are in corpus_base.py.
 
 A case turns the family's good bytes into the `Reply` a misbehaving server sends, and says
 what the pipeline must make of it: `rejected` / `quarantined` (a stored snapshot, one
@@ -11,11 +14,10 @@ from __future__ import annotations
 
 import codecs
 import gzip
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from tests.hostile import Reply
+from tests.reliability import corpus_atom, corpus_ecfr, corpus_fr
+from tests.reliability.corpus_base import CAP, GZ, HTML, Case, Family, MiB, cut, ok
 from tests.reliability.variants import (
     LAUGHS,
     Ctx,
@@ -32,62 +34,39 @@ from tests.reliability.variants import (
     xxe,
 )
 
-MiB = 1024 * 1024
-CAP = 16 * MiB  # fetch.max_bytes in the corpus: oversized cases stream far past it
+__all__ = ["CAP", "CASES", "FAMILIES", "Case", "Family"]
 
-
-@dataclass(frozen=True)
-class Family:
-    source: str
-    fixture: str
-    settings: dict[str, Any]
-    next_good: Callable[[bytes], bytes]  # the next real-looking day: one known change
-    next_changes: tuple[int, int, int]  # what that day must diff to: added, removed, modified
-    to_body: Callable[[bytes], bytes] = lambda b: b  # fixture bytes -> served bytes
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    family: str
-    reply: Callable[[bytes, Ctx], Reply]  # (good bytes, context) -> what is served
-    outcome: str  # rejected / quarantined / error / ok
-    problem: str = ""  # must appear in the one error line (case-insensitive)
-    changes: tuple[int, int, int] = (0, 0, 0)  # for `ok`: added, removed, modified
-    memory_bound: bool = field(default=False)  # peak Python memory checked against CAP
-
-
-def ok(body: bytes) -> Reply:
-    return Reply(200, body)
-
-
-FAMILIES: dict[str, Family] = {
+_FAMILIES: dict[str, Family] = {
     "ofac_csv": Family(
         "ofac_consolidated",
         "ofac_consolidated/cons_prim_2018-04-06.csv",
         {"companions": []},
-        lambda b: b.replace(b'"BANK MARKAZI JOMHOURI ISLAMI IRAN"', b'"BANK MARKAZI (CBI)"', 1),
+        lambda b, _c: b.replace(b'"BANK MARKAZI JOMHOURI ISLAMI IRAN"', b'"BANK MARKAZI (CBI)"', 1),
         (0, 0, 1),
     ),
     "ofac_xml": Family(
         "ofac_consolidated",
         "ofac_consolidated/consolidated_2018-04-06.xml",
         {"companions": []},
-        lambda b: b.replace(b">BANK MARKAZI JOMHOURI ISLAMI IRAN<", b">BANK MARKAZI (CBI)<", 1),
+        lambda b, _c: b.replace(b">BANK MARKAZI JOMHOURI ISLAMI IRAN<", b">BANK MARKAZI (CBI)<", 1),
         (0, 0, 1),
     ),
     "csl_csv": Family(
         "trade_csl",
         "trade_gov_csl/moov_csl_sample_2019-12-03.csv",
         {"min_records": 50},
-        lambda b: b.replace(b"183rd Guard Air Defense Missile Regiment", b"183rd Guard Regt", 1),
+        lambda b, _c: b.replace(
+            b"183rd Guard Air Defense Missile Regiment", b"183rd Guard Regt", 1
+        ),
         (1, 1, 0),  # a non-OFAC row is keyed by its name: a rename is one out, one in
     ),
     "csl_json": Family(
         "trade_csl",
         "trade_gov_csl/moov_csl_sample_2019-12-03.csv",
         {"min_records": 50},
-        lambda b: b.replace(b"183rd Guard Air Defense Missile Regiment", b"183rd Guard Regt", 1),
+        lambda b, _c: b.replace(
+            b"183rd Guard Air Defense Missile Regiment", b"183rd Guard Regt", 1
+        ),
         (1, 1, 0),  # a non-OFAC row is keyed by its name: a rename is one out, one in
         to_body=csl_json,
     ),
@@ -95,17 +74,10 @@ FAMILIES: dict[str, Family] = {
         "news",
         "news_rss/guardian_us_rss_2018-01-31.rss",
         {"max_records": 10_000},
-        new_rss_item,
+        lambda b, _c: new_rss_item(b),
         (1, 0, 0),
     ),
 }
-
-HTML = b"<!DOCTYPE html><html><head><title>Error</title></head><body>Service unavailable</body>"
-GZ = (("Content-Encoding", "gzip"),)
-
-
-def _cut(share: float) -> Callable[[bytes, Ctx], Reply]:
-    return lambda b, _s: ok(b[: int(len(b) * share)])
 
 
 def _midline(b: bytes, _s: Ctx) -> Reply:
@@ -113,12 +85,12 @@ def _midline(b: bytes, _s: Ctx) -> Reply:
     return ok(b[: last + 40])
 
 
-CASES: list[Case] = [
+_CASES: list[Case] = [
     # --- OFAC legacy CSV (the non-SDN consolidated list, 639 real entries) ---------------
     Case("empty-body", "ofac_csv", lambda b, s: ok(b""), "rejected", "empty"),
-    Case("truncated-1pct", "ofac_csv", _cut(0.01), "rejected", "truncated"),
-    Case("truncated-50pct", "ofac_csv", _cut(0.50), "rejected", "truncated"),
-    Case("truncated-99pct", "ofac_csv", _cut(0.99), "rejected", "truncated"),
+    Case("truncated-1pct", "ofac_csv", cut(0.01), "rejected", "truncated"),
+    Case("truncated-50pct", "ofac_csv", cut(0.50), "rejected", "truncated"),
+    Case("truncated-99pct", "ofac_csv", cut(0.99), "rejected", "truncated"),
     Case("truncated-mid-line", "ofac_csv", _midline, "rejected", "truncated"),
     Case("html-error-page-200", "ofac_csv", lambda b, s: ok(HTML), "rejected", "HTML"),
     Case(
@@ -250,7 +222,7 @@ CASES: list[Case] = [
     ),
     # --- OFAC legacy XML -------------------------------------------------------------------
     Case("xml-empty", "ofac_xml", lambda b, s: ok(b""), "rejected", "empty"),
-    Case("xml-truncated-50pct", "ofac_xml", _cut(0.5), "rejected", "XML"),
+    Case("xml-truncated-50pct", "ofac_xml", cut(0.5), "rejected", "XML"),
     Case("xml-html-200", "ofac_xml", lambda b, s: ok(HTML), "rejected", "HTML"),
     Case("xml-external-entity", "ofac_xml", lambda b, s: ok(xxe(b, s)), "rejected", "entit"),
     Case("xml-billion-laughs", "ofac_xml", lambda b, s: ok(LAUGHS), "rejected", "entit"),
@@ -302,7 +274,7 @@ CASES: list[Case] = [
         "rejected",
         "results",
     ),
-    Case("csl-json-truncated", "csl_json", _cut(0.5), "rejected", "JSON"),
+    Case("csl-json-truncated", "csl_json", cut(0.5), "rejected", "JSON"),
     Case(
         "csl-json-nul-bytes",
         "csl_json",
@@ -311,7 +283,7 @@ CASES: list[Case] = [
         "",
     ),
     # --- RSS -----------------------------------------------------------------------------------
-    Case("rss-truncated", "rss", _cut(0.5), "ok"),  # whole items kept, the cut one left out
+    Case("rss-truncated", "rss", cut(0.5), "ok"),  # whole items kept, the cut one left out
     Case("rss-html-200", "rss", lambda b, s: ok(HTML), "rejected", "HTML"),
     Case(
         "rss-100000-items",
@@ -321,3 +293,11 @@ CASES: list[Case] = [
         "max_records",
     ),
 ]
+
+FAMILIES: dict[str, Family] = {
+    **_FAMILIES,
+    **corpus_fr.FAMILIES,
+    **corpus_ecfr.FAMILIES,
+    **corpus_atom.FAMILIES,
+}
+CASES: list[Case] = [*_CASES, *corpus_fr.CASES, *corpus_ecfr.CASES, *corpus_atom.CASES]

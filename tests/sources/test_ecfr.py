@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -197,3 +198,21 @@ def test_parse_versions() -> None:
         parse_versions(b'{"meta": {}}')
     with pytest.raises(ParseError, match="not JSON"):
         parse_versions(b"<html>")
+
+
+@pytest.mark.parametrize(
+    "hide",
+    [
+        lambda b: b.decode().encode("utf-16"),  # a byte search for <!ENTITY misses it
+        lambda b: b.replace(b"?>", b"?><!--" + b"x" * 70_000 + b"-->", 1),  # past 64 KiB
+    ],
+    ids=["utf16", "after-64kib"],
+)
+def test_declared_entities_are_refused_however_hidden(hide: Callable[[bytes], bytes]) -> None:
+    """Derived: the synthetic appendix with an external entity (found by the hostile corpus:
+    never expanded, but the document was accepted)."""
+    good = _wrap(_real_table())
+    doctype = b'<!DOCTYPE DIV5 [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
+    declared = good.replace(b"?>", b"?>" + doctype, 1).replace(b"CPUNTO", b"&x;CPUNTO", 1)
+    with pytest.raises(ParseError, match="entities"):
+        EcfrEntityList().parse({"primary": hide(declared)})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -161,6 +163,21 @@ def test_broken_full_text_is_a_warning_not_a_rejection() -> None:
     assert any("2026-17231" in w and "well-formed" in w for w in result.warnings)
 
 
+@pytest.mark.parametrize(
+    "encode",
+    [lambda b: codecs.BOM_UTF8 + b, lambda b: b.decode().encode("utf-16")],
+    ids=["utf8-bom", "utf16"],
+)
+def test_full_text_behind_a_byte_order_mark_is_xml(encode: Callable[[bytes], bytes]) -> None:
+    """Derived: the real rule with a BOM / in UTF-16 (read as manuscript text, a UTF-8 BOM
+    made 54 bogus entity actions of its markup)."""
+    result = FederalRegister().parse(
+        {"primary": fixture_bytes(BIS), "fulltext:2023-03929": encode(fixture_bytes(RULE))}
+    )
+    assert len([e for e in result.entries if e.list_code == "EL"]) == 13
+    assert result.warnings == ()
+
+
 def test_public_inspection_empty_search_is_zero_entries() -> None:
     result = FederalRegister().parse({"primary": fixture_bytes(PI_EMPTY)})
     assert result.entries == () and result.warnings == ()
@@ -276,6 +293,8 @@ def test_error_body_is_a_parse_error() -> None:
         (b"[1, 2]", "JSON object"),
         (b'{"foo": 1}', "not a Federal Register API response"),
         (b'{"count": 1, "results": {"a": 1}}', "not a list"),
+        # Valid JSON of another API (found by the hostile corpus: it was an empty window).
+        (b'{"results": [{"name": "ACME", "type": "Entity"}]}', "not Federal Register documents"),
     ],
 )
 def test_bad_bodies_are_parse_errors(content: bytes, message: str) -> None:

@@ -159,3 +159,18 @@ def test_no_feeds_is_parse_error() -> None:
 )
 def test_plain_text(markup: str, text: str) -> None:
     assert plain_text(markup) == text
+
+
+def test_malformed_mid_feed_keeps_the_items_before_the_error() -> None:
+    """Derived: the 8th entry's </summary> misspelt. feedparser's loose parse garbles what
+    follows (found by the hostile corpus: articles showed as modified)."""
+    data = fixture_bytes(HEISE)
+    at = [m.start() for m in re.finditer(b"</summary>", data)][7]
+    broken = data[:at] + b"</summry>" + data[at + len(b"</summary>") :]
+    good = {e.key: e.content_hash() for e in parse_feed(data).entries}
+    items = parse_feed(broken)
+    assert [e.key for e in items.entries] == list(good)[:7]
+    assert all(good[e.key] == e.content_hash() for e in items.entries)
+    assert "from item 8, left for the next poll" in items.warnings[0]
+    with pytest.raises(ParseError, match="malformed before its first whole item"):
+        parse_feed(data.replace(b"</title>", b"</titel>", 1))

@@ -37,6 +37,11 @@ def load_xml(content: bytes, what: str) -> etree._Element:
         raise ParseError(f"{what}: not well-formed XML: {exc}") from exc
     if root is None:
         raise ParseError(f"{what}: empty document")
+    # The byte search above misses UTF-16 and a prolog longer than 64 KiB; the parsed internal
+    # subset does not (entities are never expanded either way: this refuses the document).
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and list(dtd.entities()):  # type: ignore[union-attr]
+        raise ParseError(f"{what}: document declares XML entities; refused")
     if isinstance(root.tag, str) and root.tag.lower() in (
         "html",
         "{http://www.w3.org/1999/xhtml}html",

@@ -92,7 +92,14 @@ def page_records(data: Mapping[str, Any], what: str) -> list[dict[str, Any]]:
         results = data["results"]
         if not isinstance(results, list):
             raise ParseError(f"{what}: `results` is not a list")
-        return [r for r in results if isinstance(r, dict) and r.get("document_number")]
+        records = [r for r in results if isinstance(r, dict) and r.get("document_number")]
+        if len(records) < len(results):
+            # Valid JSON of another shape (another API, an error list): not an empty page.
+            raise ParseError(
+                f"{what}: {len(results) - len(records)} of {len(results)} results have no "
+                "document_number: not Federal Register documents"
+            )
+        return records
     if "count" in data or "description" in data:
         return []
     raise ParseError(f"{what}: not a Federal Register API response (keys: {sorted(data)[:8]})")

@@ -21,6 +21,7 @@ OFAC document; it only widens which documents count as Entity List rules.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -44,6 +45,11 @@ PDF = "pdf:"
 # A marker the pipeline adds to the known keys (`linking.follow_hints`): this document's actions
 # are known only from public inspection, so its published full text is still wanted.
 AWAITING = ":awaiting-publication"
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 class FederalRegister(Source):
@@ -303,7 +309,7 @@ def _action_entries(
 
 def read_actions(content: bytes, number: str | None, record: Mapping[str, Any]) -> Extraction:
     """A published XML full text, a public-inspection PDF, or the text of one (`.txt`)."""
-    if is_pdf(content) or not content.lstrip().startswith(b"<"):
+    if is_pdf(content) or not _is_xml(content):
         text = pdf_text(content) if is_pdf(content) else content.decode("utf-8", "replace")
         return extract_manuscript(
             text,
@@ -318,6 +324,16 @@ def read_actions(content: bytes, number: str | None, record: Mapping[str, Any]) 
         effective_date=record.get("effective_on"),
         publication_date=record.get("publication_date"),
     )
+
+
+def _is_xml(content: bytes) -> bool:
+    """Markup, also behind a UTF-8 or UTF-16 byte-order mark (else the XML would be read as a
+    manuscript's text, and its markup taken for entity names)."""
+    head = content[:256]
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            return head[len(bom) :].decode(codec, "ignore").lstrip().startswith("<")
+    return head.lstrip().startswith(b"<")
 
 
 def _cfr_references(record: Mapping[str, Any]) -> list[str]:

@@ -12,13 +12,14 @@ import calendar
 import hashlib
 import html
 import io
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any, ClassVar
-from xml.sax import SAXException
+from xml.sax import SAXException, SAXParseException
 
 import feedparser
 
@@ -30,6 +31,7 @@ from watcher.sources.options import OPTION_KEYS
 
 SOURCE = "news"
 LIST_CODE = "NEWS"
+_ITEM_END = re.compile(r"</(?:[\w-]+:)?(?:item|entry)\s*>")
 _UNESCAPE_ROUNDS = 3  # descriptions escaped twice (Federal Register RSS) need two
 
 
@@ -111,17 +113,37 @@ def parse_feed(data: bytes, *, name: str = "primary", url: str = "") -> FeedItem
     title = str(feed.get("title", ""))
     items = list(parsed.entries)
     cut = ""
-    if isinstance(parsed.get("bozo_exception"), SAXException) and items:
-        # Not well-formed, most often a cut download: the last item read may be partial and
-        # would show as a modified article, so it waits for a whole copy of the feed.
-        items = items[:-1]
-        cut = " (the last, possibly cut, item left for the next poll)"
+    error = parsed.get("bozo_exception")
+    if isinstance(error, SAXException) and items:
+        # Not well-formed (most often a cut download): feedparser's loose parse garbles what
+        # follows the error (titles lost, items merged), which would show as modified
+        # articles, so only the items that closed before the error are kept; the rest wait
+        # for a whole copy of the feed.
+        kept = min(_items_closed_before(data, error, parsed.get("encoding")), len(items))
+        if not kept:
+            raise ParseError(f"{label}: malformed before its first whole item: {error}")
+        items = items[:kept]
+        cut = f" (items after the error, from item {kept + 1}, left for the next poll)"
     entries = tuple(_item_entry(item, title, feed_url) for item in items)
     warnings: tuple[str, ...] = ()
     if parsed.bozo:
         reason = parsed.get("bozo_exception", "malformed")
         warnings = (f"{label}: malformed feed, {len(entries)} items read{cut}: {reason}",)
     return FeedItems(entries, warnings)
+
+
+def _items_closed_before(data: bytes, error: SAXException, encoding: str | None) -> int:
+    """How many </item> or </entry> tags end before the parse error's line and column."""
+    try:
+        lines = data.decode(encoding or "utf-8", "replace").split("\n")
+    except LookupError:
+        lines = data.decode("utf-8", "replace").split("\n")
+    line = error.getLineNumber() if isinstance(error, SAXParseException) else None
+    column = error.getColumnNumber() if isinstance(error, SAXParseException) else None
+    if line is not None and column is not None and 0 < line <= len(lines):
+        lines = lines[:line]
+        lines[-1] = lines[-1][: max(column, 0)]
+    return len(_ITEM_END.findall("\n".join(lines)))
 
 
 def _self_link(feed: Any) -> str:
