@@ -10,7 +10,6 @@ the last date is a real eCFR file (title 3, part 101, which holds no Entity List
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -19,7 +18,7 @@ from typing import Any
 from lxml import etree
 
 from tests.conftest import LocalServer, fixture_bytes
-from tests.helpers import at, make_runtime
+from tests.helpers import at, ecfr_part744, make_runtime
 from watcher.pipeline.backfill import backfill_ecfr
 from watcher.runtime import Runtime
 from watcher.store import queries
@@ -41,13 +40,7 @@ def _document(day: str, drop: Callable[[str], bool]) -> bytes:
             parent = row.getparent()
             assert parent is not None
             parent.remove(row)
-    meta = json.dumps({"path": f"/on/{day}/title-15/chapter-VII/part-744"})
-    part = etree.Element("DIV5", N="744", TYPE="PART", hierarchy_metadata=html.escape(meta))
-    etree.SubElement(part, "HEAD").text = "PART 744—CONTROL POLICY: END-USER AND END-USE BASED"
-    appendix = etree.SubElement(part, "DIV9", N="Supplement No. 4 to Part 744", TYPE="APPENDIX")
-    etree.SubElement(appendix, "HEAD").text = "Supplement No. 4 to Part 744—Entity List"
-    appendix.append(table)
-    return etree.tostring(part, xml_declaration=True, encoding="UTF-8")
+    return ecfr_part744(table, {"path": f"/on/{day}/title-15/chapter-VII/part-744"})
 
 
 def _versions(days: tuple[str, ...]) -> bytes:

@@ -14,12 +14,12 @@ half is quarantined, one row of 13 (the nearest to 5%) is a plausible removal.
 from __future__ import annotations
 
 import codecs
-import html
 import json
 
 from lxml import etree
 
 from tests.conftest import fixture_bytes
+from tests.helpers import ecfr_part744
 from tests.reliability.corpus_base import (
     GZIP_GARBAGE,
     HTML,
@@ -44,13 +44,8 @@ ADDRESS = b"145 Montee De Liesse"  # a real address of the table (CPUNTO Inc.)
 def appendix() -> bytes:
     """Part 744 as eCFR serves it, holding the real 2023-03929 table (see the docstring)."""
     table = next(etree.fromstring(fixture_bytes(RULE)).iter("GPOTABLE"))
-    meta = json.dumps({"path": f"/on/{DAY}/title-15/part-744", "citation": "15 CFR Part 744"})
-    part = etree.Element("DIV5", N="744", TYPE="PART", hierarchy_metadata=html.escape(meta))
-    etree.SubElement(part, "HEAD").text = "PART 744—CONTROL POLICY: END-USER AND END-USE BASED"
-    div = etree.SubElement(part, "DIV9", N="Supplement No. 4 to Part 744", TYPE="APPENDIX")
-    etree.SubElement(div, "HEAD").text = "Supplement No. 4 to Part 744—Entity List"
-    div.append(table)
-    return etree.tostring(part, xml_declaration=True, encoding="UTF-8")
+    meta = {"path": f"/on/{DAY}/title-15/part-744", "citation": "15 CFR Part 744"}
+    return ecfr_part744(table, meta)
 
 
 def versions() -> bytes:

@@ -10,7 +10,6 @@ Entity List.
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable
 from datetime import date
@@ -19,6 +18,7 @@ import pytest
 from lxml import etree
 
 from tests.conftest import fixture_bytes
+from tests.helpers import ecfr_part744
 from watcher.errors import ParseError
 from watcher.sources.ecfr import (
     EcfrEntityList,
@@ -37,13 +37,8 @@ def _real_table() -> etree._Element:
 
 def _wrap(table: etree._Element, path_date: str = "2023-02-27") -> bytes:
     """The eCFR shape around a table: part DIV5 > appendix DIV9 > HEAD + table."""
-    meta = json.dumps({"path": f"/on/{path_date}/title-15/part-744", "citation": "15 CFR Part 744"})
-    part = etree.Element("DIV5", N="744", TYPE="PART", hierarchy_metadata=html.escape(meta))
-    etree.SubElement(part, "HEAD").text = "PART 744—CONTROL POLICY: END-USER AND END-USE BASED"
-    appendix = etree.SubElement(part, "DIV9", N="Supplement No. 4 to Part 744", TYPE="APPENDIX")
-    etree.SubElement(appendix, "HEAD").text = "Supplement No. 4 to Part 744—Entity List"
-    appendix.append(table)
-    return etree.tostring(part, xml_declaration=True, encoding="UTF-8")
+    meta = {"path": f"/on/{path_date}/title-15/part-744", "citation": "15 CFR Part 744"}
+    return ecfr_part744(table, meta)
 
 
 def _as_html_table(table: etree._Element) -> etree._Element:
