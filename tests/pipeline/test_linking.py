@@ -28,8 +28,8 @@ from tests.helpers import at, make_runtime
 from watcher.pipeline import linking
 from watcher.pipeline.run import RunResult, replay, run_source
 from watcher.runtime import Runtime
+from watcher.store import alerting, links, outbox, queries
 from watcher.store import documents as docs
-from watcher.store import links, queries
 from watcher.store import snapshots as store
 from watcher.store.engine import transaction
 from watcher.store.tables import ALERTS, INCIDENTS
@@ -329,3 +329,31 @@ def test_ecfr_additions_link_to_fr_actions(db_url: str) -> None:
         assert all(a.reflected_at is None for a in docs.actions(conn))
         total = conn.scalar(select(func.count()).select_from(INCIDENTS))
         assert total == 0
+
+
+def test_a_rule_read_without_actions_tells_operators_once_until_it_is_read(db_url: str) -> None:
+    rt = make_runtime(db_url, {"operators": {"url_env": "UNREAD_OPS_URL"}})
+    now = at("2026-09-24")
+
+    def operator_alerts() -> list[str]:
+        with transaction(rt.engine) as conn:
+            return [a.kind for a in outbox.list_alerts(conn) if a.subscriber == alerting.OPERATORS]
+
+    def report(unread: dict[str, str], read: Sequence[str], hours: int) -> None:
+        with transaction(rt.engine) as conn:
+            linking.report_unread(conn, rt.settings, unread, read, now=now + timedelta(hours=hours))
+
+    problem = "full text of 2026-17231: not well-formed (line 1)"
+    report({"2026-17231": problem}, [], 0)
+    assert operator_alerts() == ["operator"]
+    report({"2026-17231": problem}, [], 1)  # fetched again, still unreadable: quiet
+    assert operator_alerts() == ["operator"]
+    report({}, ["2026-17231"], 2)  # read at last: the incident closes without a message
+    assert operator_alerts() == ["operator"]
+    with transaction(rt.engine) as conn:
+        closed = not alerting.close_incident(
+            conn, rt.settings, "unread_text:2026-17231", now=now, recovered=False
+        )
+    assert closed
+    report({"2026-17231": problem}, [], 3)  # broken again later: a new incident, told again
+    assert operator_alerts() == ["operator", "operator"]

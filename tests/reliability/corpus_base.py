@@ -72,6 +72,7 @@ class Case:
     warning: str = ""  # for `ok`: must appear in the stored snapshot's warnings
     back: tuple[int, int, int] | None = None  # for `ok`, the good bytes again (default: reverse)
     next_changes: tuple[int, int, int] | None = None  # the next good day (default: the family's)
+    operators: int = 0  # for `ok`: operator messages (an Entity List rule read without actions)
 
 
 def ok(body: bytes) -> Reply:

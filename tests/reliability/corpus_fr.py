@@ -125,8 +125,9 @@ def _utf16(b: bytes, _c: Ctx) -> Reply:
 
 
 # A full text that cannot be read is a warning: the document is stored, its actions are not,
-# and the next poll fetches the full text again (`back`: the rule's 13 actions then).
-BROKEN = {"outcome": "ok", "changes": (1, 0, 0), "back": (13, 0, 0)}
+# operators hear once (the rule's entries would reach no subscriber), and the next poll
+# fetches the full text again (`back`: the rule's 13 actions then).
+BROKEN = {"outcome": "ok", "changes": (1, 0, 0), "back": (13, 0, 0), "operators": 1}
 ft = "fr_fulltext"
 
 CASES: list[Case] = [

@@ -168,8 +168,13 @@ def test_hostile_input(
     assert MARKER not in db.read_bytes().decode("latin-1")
     assert hostile_server.hits["/evil.dtd"] == 0
     if case.outcome == "ok":
+        assert len(http_receiver.requests) == case.operators
+        if case.operators:  # once per document: the same text at the next poll is quiet
+            assert "2026-17231" in http_receiver.requests[0].body.decode()
+            assert run_source(rt, family.source).ok
+            dispatch_pending(rt)
+            assert len(http_receiver.requests) == case.operators
         _check_accepted(case, rt, result, before, hostile_server, path, good)
-        assert http_receiver.requests == []
         return
 
     assert not result.ok and result.outcome == case.outcome, line

@@ -2,7 +2,8 @@
 
 The Federal Register says first what BIS adds, removes or revises; the CSL and the eCFR follow
 days later. This module runs inside each pipeline transaction (`after_apply`):
-- federal_register: store the documents and their extracted actions (`store.documents`);
+- federal_register: store the documents and their extracted actions (`store.documents`), and
+  tell operators (once per document) of an Entity List rule whose text gave no action;
 - trade_csl / ecfr_entity_list: link each Entity List change to the FR action it carries out
   (added -> "add", removed -> "remove", modified -> "revise"), matched by normalized name and
   country. A change links to the newest rule with matching actions not yet linked for that
@@ -26,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
@@ -96,12 +97,41 @@ def after_apply(
             stage = next((f.after for f in change.field_changes if f.field == "stage"), None)
             if change.kind == "removed" and change.before is not None and stage:
                 docs.set_stage(conn, change.key, str(stage), now=now)  # dropped / withdrawn
+        unread = parsed.extras.get("unread_texts") or {}
+        report_unread(conn, settings, unread, [n for n in actions if n not in unread], now=now)
         check_unreflected(conn, settings, now)
     elif source in LINKED_SOURCES:
         # Baseline snapshots store no change rows (ids is empty): nothing to link.
         link_changes(conn, settings, source, list(zip(ids, changes, strict=False)), now=now)
         if source == CSL:
             check_unreflected(conn, settings, now)
+
+
+def report_unread(
+    conn: Connection,
+    settings: Settings,
+    unread: Mapping[str, str],
+    read: Iterable[str],
+    *,
+    now: datetime,
+) -> None:
+    """An Entity List rule whose text gave no action would reach no subscriber: operators hear
+    once per document (its text is fetched again each poll); reading it later closes that."""
+    for number, problem in sorted(unread.items()):
+        alerting.open_incident(
+            conn,
+            settings,
+            f"unread_text:{number}",
+            source=FR,
+            kind="unread_full_text",
+            title=f"{FR}: no Entity List actions read from {number}",
+            detail=f"{problem}. Subscribers hear nothing of this rule's entries until its "
+            f"text is read; it is fetched again at each poll (`watcher fr extract {number}` "
+            "shows what is read).",
+            now=now,
+        )
+    for number in read:
+        alerting.close_incident(conn, settings, f"unread_text:{number}", now=now, recovered=False)
 
 
 def follow_hints(conn: Connection, source: str) -> frozenset[str]:

@@ -189,22 +189,24 @@ class FederalRegister(Source):
         entries = [document_entry(r) for r in records.values()]
         warnings: list[str] = []
         actions: dict[str, list[dict[str, Any]]] = {}
-        for number, xml in sorted(full_texts.items()):
-            doc_entries, doc_actions = _action_entries(number, xml, records.get(number), warnings)
-            entries += doc_entries
-            actions[number] = doc_actions
-        for number, pdf in sorted(pdfs.items()):
-            if number in full_texts:  # published in the same poll: the XML is the authority
+        unread: dict[str, str] = {}  # document -> why no action was read from its text
+        texts = [*sorted(full_texts.items()), *sorted(pdfs.items())]
+        for number, content in texts:
+            if number in actions:  # published in the same poll: the XML is the authority
                 continue
-            doc_entries, doc_actions = _action_entries(number, pdf, records.get(number), warnings)
+            doc_entries, doc_actions, problem = _action_entries(
+                number, content, records.get(number), warnings
+            )
             entries += doc_entries
             actions[number] = doc_actions
+            if problem:
+                unread[number] = problem
         published = [r.get("publication_date") for r in records.values() if not r["_pi"]]
         return ParseResult(
             entries=tuple(entries),
             published_at=_date(max((p for p in published if p), default=None)),
             warnings=tuple(warnings),
-            extras={"entity_actions": actions},
+            extras={"entity_actions": actions, "unread_texts": unread},
         )
 
     def _collect(self, records: dict[str, dict[str, Any]], record: dict[str, Any]) -> None:
@@ -292,19 +294,24 @@ def action_entry(action: EntityAction, record: Mapping[str, Any] | None) -> Entr
 
 def _action_entries(
     number: str, content: bytes, record: Mapping[str, Any] | None, warnings: list[str]
-) -> tuple[list[Entry], list[dict[str, Any]]]:
-    """A broken full text is a warning, not a rejected fetch: it is fetched again next poll."""
+) -> tuple[list[Entry], list[dict[str, Any]], str | None]:
+    """A broken full text is a warning, not a rejected fetch: it is fetched again next poll.
+    The third value says why no action was read (operators hear of it: its entries would
+    reach no subscriber), None when some were."""
     record = record or {}
     try:
         result = read_actions(content, number, record)
     except ParseError as exc:
-        warnings.append(f"full text of {number}: {exc}")
-        return [], []
+        problem = f"full text of {number}: {exc}"
+        warnings.append(problem)
+        return [], [], problem
     warnings.extend(f"{number}: {w}" for w in result.warnings)
-    if not result.actions:
-        warnings.append(f"{number}: no entity actions found in the full text")
     good = [a for a in result.actions if a.name]
-    return [action_entry(a, record) for a in good], [a.to_dict() for a in good]
+    if not good:
+        problem = f"{number}: no entity actions found in the full text"
+        warnings.append(problem)
+        return [], [], problem
+    return [action_entry(a, record) for a in good], [a.to_dict() for a in good], None
 
 
 def read_actions(content: bytes, number: str | None, record: Mapping[str, Any]) -> Extraction:
