@@ -199,8 +199,8 @@ class FederalRegister(Source):
             )
             entries += doc_entries
             actions[number] = doc_actions
-            if problem:
-                unread[number] = problem
+            if problem and api.is_entity_list_rule(records.get(number) or {}):
+                unread[number] = problem  # not OFAC's: only BIS rules carry entity actions
         published = [r.get("publication_date") for r in records.values() if not r["_pi"]]
         return ParseResult(
             entries=tuple(entries),
