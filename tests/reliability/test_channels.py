@@ -1,6 +1,7 @@
 """A Slack-compatible channel answering 429 or 503 with Retry-After (issue 13, channels down):
 the alert is not tried again before the time the channel named (capped at alerts.max_backoff),
-the worker never sleeps for it, the rest of that subscriber's alerts wait with it, a healthy
+the worker never sleeps for it, the rest of that subscriber's alerts (also those queued while
+it waits) wait with it, in order, a healthy
 subscriber is served in the same pass, and the alert is delivered exactly once afterwards.
 A Retry-After we cannot use (garbage, past, on a 500, or behind apprise) keeps the backoff.
 
@@ -25,6 +26,8 @@ from watcher.alerts.deliver import retry_after_seconds
 from watcher.alerts.dispatch import dispatch_pending, retry_time
 from watcher.config import settings_from_dict
 from watcher.runtime import Runtime
+from watcher.store import outbox
+from watcher.store.engine import transaction
 
 BACKOFF, MAX_BACKOFF = 30.0, 600.0  # first backoff 24-36 s (jitter); Retry-After capped at 600
 
@@ -96,6 +99,29 @@ def test_429_retry_after_is_honoured_and_the_alert_delivered_once(channels: Chan
     assert slack_names(limited.requests[1:]) == Counter(XJ_NAMES)  # each exactly once
     assert len(limited.requests) == 3 and len(healthy.requests) == 2
     assert {(a.status, a.last_error) for a in alerts(rt, "limited")} == {("sent", None)}
+
+
+def test_an_alert_queued_while_the_channel_waits_waits_too_and_keeps_its_order(
+    channels: Channels,
+) -> None:
+    rt, limited = channels.rt, channels.limited
+    limited.fail(1, status=429, retry_after="120")
+    now = rt.clock()
+    dispatch_pending(rt, now=now)
+    first = alerts(rt, "limited")[0]
+    later = {**first.payload, "name": "LATER, Queued"}  # a new change for the same subscriber
+    with transaction(rt.engine) as conn:
+        queued_at = now + timedelta(seconds=60)
+        assert outbox.queue_alert(conn, "limited", "limited:later", "change", later, queued_at)
+    # due at once, but behind an alert the channel asked to hold: not tried (no 2nd attempt)
+    assert dispatch_pending(rt, now=now + timedelta(seconds=61)).sent == 0
+    assert len(limited.requests) == 1
+    assert dispatch_pending(rt, now=first.next_attempt_at).sent == 3
+    texts = [r.body.decode() for r in limited.requests[1:]]
+    assert "LATER, Queued" in texts[-1]  # the subscriber's alerts in the order they were queued
+    assert not any("LATER, Queued" in t for t in texts[:-1])
+    assert slack_names(limited.requests[1:-1]) == Counter(XJ_NAMES)
+    assert [a.attempts for a in alerts(rt, "limited")] == [2, 1, 1]
 
 
 def _in(low: float, high: float) -> tuple[float, float]:

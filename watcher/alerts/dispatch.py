@@ -7,8 +7,10 @@ Failures back off exponentially with jitter and become `dead` after `alerts.max_
 (operators hear once per dead channel). Each subscriber is served by its own worker, so one
 slow or failing channel never delays the others; after one failure a channel gets no more
 attempts in that pass, so a dead endpoint costs one timeout per backoff period, not one per
-alert. A channel that says when to come back (Retry-After on a 429/503 from a `slack+http(s)://`
-endpoint) is not tried before then: the worker never sleeps, the alerts wait in the outbox.
+alert, and alerts queued for it later wait behind the failed one (store/outbox: a
+subscriber's alerts keep their order). A channel that says when to come back (Retry-After on a
+429/503 from a `slack+http(s)://` endpoint) is not tried before then: the worker never sleeps,
+the alerts wait in the outbox.
 Digest subscribers' alerts are held in SQL until their `digest_at` boundary, then sent as one
 message.
 

@@ -14,7 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from watcher.matching.matcher import Match
@@ -167,7 +178,7 @@ def claim_due(
             ALERTS.c.attempts,
             ALERTS.c.created_at,
         )
-        .where(_due(now), _released(digests))
+        .where(_due(now), _released(digests), _not_behind_a_failure(now))
         .order_by(ALERTS.c.id)
         .limit(limit)
     )
@@ -245,6 +256,19 @@ def retry_alerts(conn: Connection, ids: Sequence[int] | None, now: datetime) -> 
 
 def _due(now: datetime) -> ColumnElement[bool]:
     return and_(ALERTS.c.status.in_(("pending", "failed")), ALERTS.c.next_attempt_at <= now)
+
+
+def _not_behind_a_failure(now: datetime) -> ColumnElement[bool]:
+    """No earlier alert of the same subscriber is waiting to be retried: its channel is presumed
+    down (or asked to wait, Retry-After), so later alerts wait with it instead of each spending
+    an attempt, and a subscriber's alerts keep their order."""
+    earlier = ALERTS.alias("earlier")
+    return ~exists().where(
+        earlier.c.subscriber == ALERTS.c.subscriber,
+        earlier.c.id < ALERTS.c.id,
+        earlier.c.status == "failed",
+        earlier.c.next_attempt_at > now,
+    )
 
 
 def _released(digests: Mapping[str, datetime]) -> ColumnElement[bool]:
