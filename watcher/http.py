@@ -14,12 +14,14 @@ hold a poll for longer than the deadline. A host name that does not resolve is p
 from __future__ import annotations
 
 import random
+import re
 import socket
 import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlparse
@@ -33,6 +35,7 @@ from watcher.errors import PermanentFetchError, TransientFetchError
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 CHUNK = 64 * 1024  # bytes read (and decompressed) per step
 SPOOL_IN_MEMORY = 4 * 1024 * 1024  # larger bodies go to a temporary file while downloading
+_DELTA_SECONDS = re.compile(r"[0-9]+")  # Retry-After in seconds
 
 
 class RetryLater(TransientFetchError):
@@ -164,20 +167,35 @@ def _check_status(resp: httpx.Response, url: str) -> None:
         raise PermanentFetchError(f"HTTP {resp.status_code} from {_host(url)}")
 
 
-def retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent/bad."""
-    if not value:
+def retry_after(
+    value: str | None, *, now: datetime | None = None, date: str | None = None
+) -> float | None:
+    """Seconds a Retry-After header asks for: delta-seconds (ASCII digits: str.isdigit takes
+    "²", float() does not), or an HTTP-date counted from the answer's own Date header when it
+    has a valid one (so a skewed clock on either side does not matter), else from `now`.
+    None when absent, malformed, zero, negative or already past: the caller keeps its own
+    backoff. Used by fetches and by alert delivery alike."""
+    if value is None:
         return None
     value = value.strip()
-    if value.isascii() and value.isdigit():  # "²" is a digit to str.isdigit
-        return float(value)
+    if _DELTA_SECONDS.fullmatch(value):
+        seconds = float(value)
+    else:
+        when = _http_date(value)
+        if when is None:
+            return None
+        reference = (_http_date(date) if date else None) or now or datetime.now(UTC)
+        seconds = (when - reference).total_seconds()
+    return seconds if seconds > 0 else None
+
+
+def _http_date(value: str) -> datetime | None:
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    # an HTTP-date is GMT by definition; the obsolete asctime form just does not say so
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _read_body(resp: httpx.Response, url: str, settings: FetchSettings, deadline: float) -> bytes:

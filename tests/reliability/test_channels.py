@@ -22,9 +22,9 @@ import pytest
 from tests.alerts.test_dispatch import XJ_NAMES, alerts, names_in, replay_pair, xj_config
 from tests.helpers import make_runtime
 from tests.receivers import HttpReceiver, ReceivedRequest
-from watcher.alerts.deliver import retry_after_seconds
 from watcher.alerts.dispatch import dispatch_pending, retry_time
 from watcher.config import settings_from_dict
+from watcher.http import retry_after
 from watcher.runtime import Runtime
 from watcher.store import outbox
 from watcher.store.engine import transaction
@@ -205,7 +205,7 @@ PARSED = [
 
 @pytest.mark.parametrize(("value", "date", "seconds"), PARSED)
 def test_retry_after_header_parsing(value: str | None, date: str | None, seconds: float) -> None:
-    assert retry_after_seconds(value, date, now=NOW) == seconds
+    assert retry_after(value, now=NOW, date=date) == seconds
 
 
 def test_retry_time_takes_the_later_of_backoff_and_retry_after_up_to_the_cap() -> None:

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
 
 import httpx
 
 from watcher.alerts.render import Rendered, mrkdwn_escape
+from watcher.http import retry_after
 from watcher.secrets import mask_secrets, redact, url_secrets
 
 SLACK_HTTP_PREFIXES = ("slack+http://", "slack+https://")
@@ -33,7 +31,6 @@ __all__ = [
     "deliver",
     "mask_secrets",
     "redact",
-    "retry_after_seconds",
     "slack_payload",
     "url_secrets",
 ]
@@ -51,41 +48,6 @@ class DeliveryResult:
     ok: bool
     error: str | None = None
     retry_after: float | None = None
-
-
-# --- Retry-After ------------------------------------------------------------------------------
-
-_DELTA_SECONDS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() accepts "²", float() not
-
-
-def _http_date(value: str) -> datetime | None:
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    # an HTTP-date is GMT by definition; the obsolete asctime form just does not say so
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
-def retry_after_seconds(
-    value: str | None, date: str | None = None, now: datetime | None = None
-) -> float | None:
-    """Seconds a Retry-After header asks for: delta-seconds, or an HTTP-date counted from the
-    answer's own Date header when it has a valid one (so a skewed clock on either side does not
-    matter), else from `now`. None when absent, malformed, zero, negative or already past:
-    the caller then keeps its own backoff."""
-    if value is None:
-        return None
-    value = value.strip()
-    if _DELTA_SECONDS.fullmatch(value):
-        seconds = float(value)
-    else:
-        when = _http_date(value)
-        if when is None:
-            return None
-        reference = (_http_date(date) if date else None) or now or datetime.now(UTC)
-        seconds = (when - reference).total_seconds()
-    return seconds if seconds > 0 else None
 
 
 # --- masking third-party log records during a delivery ---------------------------------
@@ -194,9 +156,7 @@ def _post_slack(url: str, rendered: Rendered, timeout: float) -> DeliveryResult:
     error = f"Slack webhook answered HTTP {response.status_code}: {detail}"
     wait = None
     if response.status_code in RETRY_AFTER_STATUSES:
-        wait = retry_after_seconds(
-            response.headers.get("Retry-After"), response.headers.get("Date")
-        )
+        wait = retry_after(response.headers.get("Retry-After"), date=response.headers.get("Date"))
         if wait is not None:
             error += f"; Retry-After {wait:.0f} s"
     return DeliveryResult(False, error, retry_after=wait)

@@ -20,8 +20,9 @@ apprise's Slack plugin always posts to hooks.slack.com, so this path POSTs `slac
 with httpx and succeeds on 2xx. `slack://` itself still goes through apprise.
 
 Retry-After: only this path reads the answer's headers. A 429 or 503 from it carries
-`Retry-After` (delta-seconds or an HTTP-date; see `retry_after_seconds`) in
-`DeliveryResult.retry_after`, and the dispatcher does not try that channel again before then.
+`Retry-After` (delta-seconds or an HTTP-date; read by `watcher.http.retry_after`, as for
+fetches) in `DeliveryResult.retry_after`, and the dispatcher does not try that channel again
+before then.
 apprise channels (`json://`, `slack://`, hooks.slack.com, email, ...) report only success or
 failure, never the response's headers, so a 429 there gets the normal backoff.
 
@@ -34,7 +35,7 @@ the URL's parts masked; `redact()` masks URL credentials and tokens in any text.
 
 from __future__ import annotations
 
-from watcher.alerts.deliver import DeliveryResult, deliver, retry_after_seconds, slack_payload
+from watcher.alerts.deliver import DeliveryResult, deliver, slack_payload
 from watcher.alerts.render import (
     AlertEvent,
     AlertKind,
@@ -57,6 +58,5 @@ __all__ = [
     "render_alert",
     "render_digest",
     "render_operator",
-    "retry_after_seconds",
     "slack_payload",
 ]
