@@ -243,7 +243,6 @@ def reconcile(
             checks = q(sa.text("SELECT count(*) FROM checks")).scalar_one()
             snaps = q(sa.text("SELECT sha256, raw FROM snapshots ORDER BY id")).all()
             changes = q(sa.text("SELECT id, snapshot_id, key FROM changes")).all()
-        with engine.connect() as conn:
             alerts = outbox.list_alerts(conn, limit=1_000_000)
     finally:
         engine.dispose()
